@@ -1,0 +1,53 @@
+"""One typed, frozen Settings object with commented defaults; core functions receive only this."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = "storytrace.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # The SQLite store; one file per corpus. Overridden by --db or STORYTRACE_DB.
+    db: Path = Path(DEFAULT_DB)
+    # Worker processes for per-article analysis (1 = in-process).
+    jobs: int = 1
+    # A single document (a file, or one record of a JSONL/CSV/WARC container) larger than this is
+    # refused with a per-item error instead of being read into memory.
+    max_document_bytes: int = 10 * 1024 * 1024
+    # A decompressed .gz stream larger than this is treated as a zip bomb and refused.
+    max_decompressed_bytes: int = 512 * 1024 * 1024
+    # Articles handled per database transaction during ingest and analysis.
+    batch_size: int = 64
+    # A line that appears in at least this many articles of one outlet is outlet boilerplate ...
+    boilerplate_min_articles: int = 3
+    # ... and in at least this share of that outlet's articles.
+    boilerplate_min_share: float = 0.5
+    # Lines longer than this are never boilerplate (they are sentences of the article).
+    boilerplate_max_chars: int = 200
+    # trafilatura tuning for HTML main-text extraction: favour recall (keeps more body text).
+    html_favor_recall: bool = False
+    html_favor_precision: bool = False
+    # Show progress bars (None = only when stderr is a terminal).
+    progress: bool | None = None
+
+    def replace(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: (str(v) if isinstance(v := getattr(self, f.name), Path) else v) for f in fields(self)}
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then STORYTRACE_DB, then explicit overrides (None means 'not given')."""
+        values: dict[str, Any] = {}
+        if env_db := os.environ.get("STORYTRACE_DB"):
+            values["db"] = Path(env_db)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "db" in values:
+            values["db"] = Path(values["db"])
+        return cls(**values)
