@@ -184,6 +184,8 @@ class IngestReport:
     added: int = 0
     duplicates: int = 0  # same content already stored (new source path recorded)
     unchanged: int = 0  # this exact source already stored
+    updated: int = 0  # a source whose content changed since it was last ingested
+    recleaned: int = 0  # stored articles cleaned again because their outlet's boilerplate changed
     errors: tuple[ItemError, ...] = ()
     run_id: int | None = None
 

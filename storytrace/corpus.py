@@ -1,0 +1,134 @@
+"""Corpus: the library's front door. Open a store, ingest, analyze, query, report, export."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+from collections.abc import Callable, Iterable
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from storytrace.model import Article, IngestReport
+from storytrace.runner import AnalyzeCounts
+from storytrace.settings import Settings
+from storytrace.store import ArticleRow, Store
+
+
+def versions() -> dict[str, str]:
+    """Versions of storytrace and the packages whose behaviour shapes its results."""
+    found = {"python": platform.python_version()}
+    for name in ("storytrace", "spacy", "trafilatura", "warcio", "charset-normalizer", "pyarrow"):
+        try:
+            found[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+class Corpus:
+    """A corpus of articles in one SQLite store.
+
+    >>> with Corpus("labour.db") as corpus:          # doctest: +SKIP
+    ...     corpus.ingest(["examples/"])
+    ...     corpus.analyze()
+    """
+
+    def __init__(self, db: str | Path | None = None, *, settings: Settings | None = None,
+                 readonly: bool = False) -> None:
+        base = settings or Settings.from_env()
+        self.settings = base if db is None else base.replace(db=Path(db))
+        self.store = Store(self.settings.db, readonly=readonly)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Corpus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self, command: str) -> int:
+        return self.store.start_run(command, settings=self.settings.as_dict(), versions=versions())
+
+    # -- writing -----------------------------------------------------------------------------------
+    def ingest(self, inputs: Iterable[str | Path], *, manifest: Path | None = None,
+               stdin: BinaryIO | None = None, on_item: Callable[[str], None] | None = None) -> IngestReport:
+        """Read files, folders, globs or "-" (stdin) into the store; bad items are reported, not fatal."""
+        from storytrace.ingest.pipeline import ingest
+
+        inputs = [str(i) for i in inputs]
+        run_id = self._start("ingest " + " ".join(inputs))
+        status, counts_dict = "failed", {}
+        try:
+            counts = ingest(self.store, inputs, settings=self.settings, run_id=run_id, manifest=manifest,
+                            stdin=stdin, on_item=on_item)
+            counts_dict = counts.as_dict()
+            status = "partial" if counts.errors else "ok"
+        finally:
+            self.store.finish_run(run_id, status=status, counts=counts_dict, inputs=self._input_digest(run_id))
+        return IngestReport(added=counts.added, duplicates=counts.duplicates,
+                            unchanged=counts.unchanged, errors=tuple(counts.errors),
+                            run_id=run_id, updated=counts.updated, recleaned=counts.recleaned)
+
+    def _input_digest(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self.store.conn.execute(
+            "SELECT path, record, sha256 FROM sources WHERE run_id = ? ORDER BY path, record", (run_id,)
+        ).fetchall()
+        digest = hashlib.sha256("".join(f"{p}\0{r}\0{s}\n" for p, r, s in rows).encode()).hexdigest()
+        return [{"sources": len(rows), "sha256": digest, "detail": "see the sources table, run_id"}]
+
+    def analyze(self, stages: list[str] | None = None) -> AnalyzeCounts:
+        """Run the analysis stages that are stale (all registered stages by default)."""
+        from storytrace.runner import analyze
+
+        run_id = self._start("analyze " + " ".join(stages or []))
+        status, counts_dict = "failed", {}
+        try:
+            counts = analyze(self.store, settings=self.settings, run_id=run_id, stages=stages)
+            counts_dict = counts.as_dict()
+            status = "partial" if counts.errors else "ok"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            self.store.finish_run(run_id, status=status, counts=counts_dict)
+        return counts
+
+    # -- reading -----------------------------------------------------------------------------------
+    def articles(self, *, limit: int = 50, offset: int = 0, outlet: str | None = None) -> list[ArticleRow]:
+        return self.store.list_articles(limit=limit, offset=offset, outlet=outlet)
+
+    def article(self, ref: str) -> Article:
+        """One article by number, id or unique id prefix."""
+        return self.store.get_article(ref)
+
+    def iter_articles(self) -> Iterable[Article]:
+        return self.store.iter_articles()
+
+    def search(self, query: str, *, limit: int = 20) -> list[tuple[str, str]]:
+        return self.store.search(query, limit=limit)
+
+    def report(self, *, format: str = "markdown") -> str:
+        """The corpus report as Markdown, HTML or JSON."""
+        from storytrace import report
+
+        return report.render(report.build(self.store), format=format)
+
+    def export(self, out: str | Path, *, format: str) -> Path:
+        """Export articles (with provenance and a run manifest) as JSONL, CSV or Parquet."""
+        from storytrace.export import export_articles
+
+        return export_articles(self.store, Path(out), format=format, manifest=self.manifest())
+
+    def manifest(self) -> dict[str, Any]:
+        """What produced this store: versions, the latest runs with their settings and input hashes."""
+        return {
+            "store": str(self.settings.db),
+            "schema": self.store.migrations(),
+            "versions": versions(),
+            "argv": sys.argv,
+            "runs": self.store.runs(limit=10),
+        }

@@ -1,0 +1,166 @@
+"""Run analysis stages over a store: only what is stale, in batches, optionally over a process pool.
+
+A stage result is stale when it is missing, failed, or was computed from other input: the input key
+joins the stage version, the article's clean-text hash and the versions of the stages it requires.
+Each batch of results is written in one transaction, so an interrupted run keeps what it finished and
+a re-run resumes with the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm import tqdm
+
+from storytrace.model import Article, StageOutput
+from storytrace.settings import Settings
+from storytrace.stages import STAGES, CorpusStage, Stage, plan
+from storytrace.store import Store
+
+
+@dataclass
+class StageCounts:
+    done: int = 0
+    errors: int = 0
+    fresh: int = 0  # already up to date
+    skipped: str = ""  # why the stage did not run at all
+
+
+@dataclass
+class AnalyzeCounts:
+    stages: dict[str, StageCounts] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: dict(c.__dict__) for name, c in self.stages.items()}
+
+    @property
+    def errors(self) -> int:
+        return sum(c.errors for c in self.stages.values())
+
+
+def input_key(stage: Stage | CorpusStage, clean_hash: str) -> str:
+    versions = ",".join(f"{r}@{STAGES[r].version}" for r in stage.requires if r in STAGES)
+    return f"{stage.version}:{clean_hash}:{versions}"
+
+
+def _run_batch(stage_name: str, items: list[tuple[Article, dict[str, Any]]],
+               settings: Settings) -> list[StageOutput | tuple[str, str]]:
+    """Run one stage over a batch of articles; a failing article yields (article id, error)."""
+    stage = STAGES[stage_name]
+    out: list[StageOutput | tuple[str, str]] = []
+    for article, inputs in items:
+        try:
+            out.append(stage.run(article, inputs, settings))
+        except Exception as exc:  # one article's failure must not stop the others
+            out.append((article.id, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def analyze(store: Store, *, settings: Settings, run_id: int, stages: list[str] | None = None) -> AnalyzeCounts:
+    """Bring the requested stages (all by default) up to date for every article."""
+    article_stages, corpus_stages = plan(stages)
+    counts = AnalyzeCounts()
+    pool = ProcessPoolExecutor(max_workers=settings.jobs) if settings.jobs > 1 else None
+    try:
+        for stage in article_stages:
+            counts.stages[stage.name] = _run_article_stage(store, stage, settings, run_id, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    for cstage in corpus_stages:
+        counts.stages[cstage.name] = _run_corpus_stage(store, cstage, settings, run_id, counts)
+    return counts
+
+
+def _run_article_stage(store: Store, stage: Stage, settings: Settings, run_id: int,
+                       pool: ProcessPoolExecutor | None) -> StageCounts:
+    counts = StageCounts()
+    reason = stage.unavailable()
+    if reason:
+        counts.skipped = reason
+        return counts
+    existing = store.stage_keys(stage.name)
+    stale: list[tuple[str, str]] = []
+    for article_id, chash in store.article_keys():
+        key = input_key(stage, chash)
+        if existing.get(article_id) == (key, "done"):
+            counts.fresh += 1
+        else:
+            stale.append((article_id, key))
+    if not stale:
+        return counts
+    keys = dict(stale)
+    bar = tqdm(total=len(stale), desc=stage.name, unit="art", disable=_no_progress(settings))
+    try:
+        for results in _results(store, stage, [a for a, _ in stale], settings, pool):
+            outputs = [(r, keys[r.article_id]) for r in results if isinstance(r, StageOutput)]
+            failures = [r for r in results if not isinstance(r, StageOutput)]
+            with store.transaction() as conn:
+                store.save_stage_outputs(conn, outputs, run_id=run_id)
+                for article_id, error in failures:
+                    store.save_stage_error(conn, article_id, stage.name, keys[article_id], error, run_id=run_id)
+            counts.done += len(outputs)
+            counts.errors += len(failures)
+            bar.update(len(results))
+    finally:
+        bar.close()
+    return counts
+
+
+def _results(store: Store, stage: Stage, ids: list[str], settings: Settings,
+             pool: ProcessPoolExecutor | None) -> Iterator[list[StageOutput | tuple[str, str]]]:
+    """Yield stage results batch by batch, keeping at most two batches per worker in flight."""
+    size = settings.batch_size
+
+    def load(chunk: list[str]) -> list[tuple[Article, dict[str, Any]]]:
+        return [(a, store.stage_payloads(a.id, stage.requires)) for a in store.iter_articles(ids=chunk)]
+
+    chunks = (ids[i : i + size] for i in range(0, len(ids), size))
+    if pool is None:
+        for chunk in chunks:
+            yield _run_batch(stage.name, load(chunk), settings)
+        return
+    in_flight: list[Future[list[StageOutput | tuple[str, str]]]] = []
+    for chunk in chunks:
+        in_flight.append(pool.submit(_run_batch, stage.name, load(chunk), settings))
+        if len(in_flight) >= 2 * settings.jobs:
+            yield in_flight.pop(0).result()
+    for future in in_flight:
+        yield future.result()
+
+
+def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_id: int,
+                      counts: AnalyzeCounts) -> StageCounts:
+    result = StageCounts()
+    missing = [r for r in stage.requires if counts.stages.get(r) and counts.stages[r].skipped]
+    if missing:
+        result.skipped = f"requires {', '.join(missing)}, which did not run"
+        return result
+    digest = hashlib.sha256(stage.version.encode())
+    for req in stage.requires:
+        for article_id, (key, status) in sorted(store.stage_keys(req).items()):
+            digest.update(f"{article_id}:{key}:{status};".encode())
+    key = digest.hexdigest()[:16]
+    stored = store.corpus_result(stage.name)
+    if stored is not None and stored[0] == key:
+        result.fresh = 1
+        return result
+
+    def payloads() -> Iterator[tuple[str, Mapping[str, Any]]]:
+        first, rest = stage.requires[0], stage.requires[1:]
+        for article_id, payload in store.iter_stage_payloads(first):
+            inputs = {first: payload, **(store.stage_payloads(article_id, rest) if rest else {})}
+            if all(r in inputs for r in rest):
+                yield article_id, inputs
+
+    store.save_corpus_result(stage.name, key, stage.run(payloads(), settings), run_id=run_id)
+    result.done = 1
+    return result
+
+
+def _no_progress(settings: Settings) -> bool | None:
+    return None if settings.progress is None else not settings.progress

@@ -1,0 +1,142 @@
+"""The analysis stages, registered in one place with what each requires and what it produces.
+
+A per-article stage is a pure function ``(article, inputs, settings) -> StageOutput`` where ``inputs``
+holds the payloads of the stages it requires for that article. A corpus stage sees every article's
+payloads of the stages it requires and returns one payload for the corpus. Later capabilities (quotes,
+speakers, dates, stances, stories) plug in here; the runner (``runner.py``) decides what is stale.
+
+Offsets in every payload are character offsets into the article's raw text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from storytrace.errors import ModelError, PipelineError
+from storytrace.model import Article, StageOutput
+from storytrace.settings import Settings
+
+StageFn = Callable[[Article, Mapping[str, Any], Settings], StageOutput]
+CorpusFn = Callable[[Iterable[tuple[str, Mapping[str, Any]]], Settings], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    version: str
+    run: StageFn
+    description: str
+    requires: tuple[str, ...] = ()
+    # Returns why the stage cannot run on this machine (e.g. a model not shipped), or None.
+    unavailable: Callable[[], str | None] = lambda: None
+
+
+@dataclass(frozen=True)
+class CorpusStage:
+    name: str
+    version: str
+    run: CorpusFn
+    description: str
+    requires: tuple[str, ...] = ()
+
+
+# -- profile: cheap counts every report can use --------------------------------------------------------
+_PARAGRAPH = re.compile(r"[^\n]+")
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_OPEN_QUOTE = re.compile(r"[“\"‘](?=\w)")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*(?:%| per cent)?")
+
+
+def profile(article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
+    """Count paragraphs, words, quotation openings and numbers in the clean text."""
+    text = article.clean.text
+    paragraphs = [
+        list(article.clean.span_to_raw(m.start(), m.end())) for m in _PARAGRAPH.finditer(text) if m.group().strip()
+    ]
+    words = len(_WORD.findall(text))
+    quotes = len(_OPEN_QUOTE.findall(text))
+    numbers = len(_NUMBER.findall(text))
+    payload = {"paragraphs": paragraphs, "words": words, "quote_marks": quotes, "numbers": numbers}
+    summary = {"paragraphs": len(paragraphs), "words": words, "quote_marks": quotes, "numbers": numbers}
+    return StageOutput("profile", article.id, payload, summary)
+
+
+# -- entities: sentences and named entities from the project's own NLP backbone ---------------------------
+def _nlp_unavailable() -> str | None:
+    try:
+        from storytrace.nlp import load  # noqa: F401
+    except ImportError as exc:
+        return f"the NLP backbone is not built yet ({exc})"
+    try:
+        load()
+    except ModelError as exc:
+        return str(exc)
+    return None
+
+
+def entities(article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
+    """Split the clean text into sentences and find named entities, with raw-text offsets."""
+    from storytrace.nlp import load
+
+    doc = load()(article.clean.text)
+    to_raw = article.clean.span_to_raw
+    sentences = [list(to_raw(s.start_char, s.end_char)) for s in doc.sents]
+    ents = [
+        {"text": e.text, "label": e.label_, "start": to_raw(e.start_char, e.end_char)[0],
+         "end": to_raw(e.start_char, e.end_char)[1]}
+        for e in doc.ents
+    ]
+    labels = Counter(e["label"] for e in ents)
+    summary: dict[str, int | float] = {"sentences": len(sentences), "entities": len(ents)}
+    summary.update({f"entities_{label}": n for label, n in labels.items()})
+    return StageOutput("entities", article.id, {"sentences": sentences, "entities": ents}, summary)
+
+
+def people(payloads: Iterable[tuple[str, Mapping[str, Any]]], settings: Settings) -> dict[str, Any]:
+    """Count, across the corpus, the articles in which each PERSON name appears."""
+    mentions: Counter[str] = Counter()
+    for _article_id, inputs in payloads:
+        names = {e["text"] for e in inputs["entities"]["entities"] if e["label"] == "PERSON"}
+        mentions.update(names)
+    return {"people": [{"name": n, "articles": c} for n, c in mentions.most_common(200)]}
+
+
+STAGES: dict[str, Stage] = {
+    s.name: s
+    for s in [
+        Stage("profile", "1", profile, "paragraph, word, quotation-mark and number counts"),
+        Stage("entities", "1", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
+              unavailable=_nlp_unavailable),
+    ]
+}
+CORPUS_STAGES: dict[str, CorpusStage] = {
+    s.name: s for s in [CorpusStage("people", "1", people, "people named across the corpus", ("entities",))]
+}
+
+
+def plan(names: Iterable[str] | None = None) -> tuple[list[Stage], list[CorpusStage]]:
+    """Order the requested stages (all by default) after everything they require."""
+    wanted = list(names) if names else list(STAGES) + list(CORPUS_STAGES)
+    unknown = [n for n in wanted if n not in STAGES and n not in CORPUS_STAGES]
+    if unknown:
+        known = ", ".join([*STAGES, *CORPUS_STAGES])
+        raise PipelineError(f"unknown stage(s) {', '.join(unknown)}; known stages: {known}", code="E301")
+    ordered: list[str] = []
+
+    def visit(name: str, trail: tuple[str, ...] = ()) -> None:
+        if name in trail:
+            raise PipelineError(f"stages require each other in a cycle: {' -> '.join((*trail, name))}", code="E302")
+        if name in ordered:
+            return
+        stage = STAGES.get(name) or CORPUS_STAGES[name]
+        for req in stage.requires:
+            visit(req, (*trail, name))
+        ordered.append(name)
+
+    for name in wanted:
+        visit(name)
+    return [STAGES[n] for n in ordered if n in STAGES], [CORPUS_STAGES[n] for n in ordered if n in CORPUS_STAGES]
