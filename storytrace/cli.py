@@ -1,0 +1,335 @@
+"""The storytrace command: argument parsing and printing only; the work is done by Corpus."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from storytrace.corpus import Corpus
+from storytrace.errors import StorytraceError
+from storytrace.settings import DEFAULT_DB, Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Exit codes: 0 all good, 1 a fatal error, 2 bad usage (click), 3 some items failed (the rest landed).
+EXIT_PARTIAL = 3
+
+
+def _fail_cleanly(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except StorytraceError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished batches are saved; run the same command again to resume", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _corpus(ctx: click.Context, *, readonly: bool = False) -> Corpus:
+    settings: Settings = ctx.obj["settings"]
+    corpus = Corpus(settings=settings, readonly=readonly)
+    ctx.call_on_close(corpus.close)
+    return corpus
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="STORYTRACE_DB",
+              default=DEFAULT_DB, show_default=True, help="The corpus store (SQLite file). Env: STORYTRACE_DB.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for ingest and analysis [default: 1].")
+@click.option("--progress/--no-progress", default=None, help="Progress bars [default: when on a terminal].")
+@click.version_option(package_name="storytrace")
+@click.pass_context
+def main(ctx: click.Context, db: Path, jobs: int | None, progress: bool | None) -> None:
+    """Who said what, who stands where, and what happened when, in a pile of news articles.
+
+    \b
+    Example:
+      storytrace ingest examples/
+      storytrace analyze
+      storytrace report --html -o report.html
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["settings"] = Settings.from_env(db=db, jobs=jobs, progress=progress)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of per-file metadata (a path column plus title/url/outlet/published/author).")
+@click.pass_context
+@_fail_cleanly
+def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -> None:
+    """Read articles from files, folders (recursively), globs or - (stdin) into the store.
+
+    Formats: .txt .html/.htm .json .jsonl .csv .warc(.gz), optionally .gz-compressed; metadata from
+    fields, NAME.meta.json sidecars or a manifest CSV. Re-running is safe: what is stored stays once.
+
+    \b
+    Example:
+      storytrace ingest articles/ --manifest articles/metadata.csv
+    """
+    corpus = _corpus(ctx)
+    stdin = sys.stdin.buffer if "-" in inputs else None
+    report = corpus.ingest(inputs, manifest=manifest, stdin=stdin)
+    for error in report.errors:
+        click.echo(f"error: {error} [{error.code}]", err=True)
+    click.echo(
+        f"ingested: {report.added} new, {report.duplicates} duplicate content, {report.unchanged} unchanged, "
+        f"{report.updated} updated, {report.recleaned} re-cleaned, {len(report.errors)} failed "
+        f"-> {corpus.settings.db} ({corpus.store.count_articles()} articles)"
+    )
+    if report.errors:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.option("--stage", "stages", multiple=True, help="Run only this stage (and what it needs). Repeatable.")
+@click.pass_context
+@_fail_cleanly
+def analyze(ctx: click.Context, stages: tuple[str, ...]) -> None:
+    """Run the analysis stages that are out of date; finished work is kept if interrupted.
+
+    \b
+    Example:
+      storytrace --jobs 2 analyze
+    """
+    corpus = _corpus(ctx)
+    counts = corpus.analyze(list(stages) or None)
+    for name, c in counts.stages.items():
+        if c.skipped:
+            click.echo(f"{name}: skipped: {c.skipped}")
+        else:
+            click.echo(f"{name}: {c.done} done, {c.fresh} already up to date, {c.errors} failed")
+    if counts.errors:
+        click.echo("some articles failed; see 'storytrace report' for the errors", err=True)
+        ctx.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.pass_context
+def stages(ctx: click.Context) -> None:
+    """List the analysis stages, what each needs, and whether it can run here.
+
+    \b
+    Example:
+      storytrace stages
+    """
+    from storytrace.stages import CORPUS_STAGES, STAGES
+
+    for s in STAGES.values():
+        why = s.unavailable()
+        needs = f" (needs {', '.join(s.requires)})" if s.requires else ""
+        click.echo(f"{s.name:10} per article{needs}: {s.description}" + (f" [unavailable: {why}]" if why else ""))
+    for c in CORPUS_STAGES.values():
+        click.echo(f"{c.name:10} corpus (needs {', '.join(c.requires)}): {c.description}")
+
+
+def _emit_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str]) -> None:
+    if fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        widths = {c: min(60, max([len(c)] + [len(str(r.get(c) or "")) for r in rows])) for c in columns}
+        click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+        for row in rows:
+            click.echo("  ".join(str(row.get(c) or "")[: widths[c]].ljust(widths[c]) for c in columns).rstrip())
+
+
+@main.command()
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--offset", type=int, default=0, show_default=True)
+@click.option("--outlet", help="Only articles of this outlet.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def articles(ctx: click.Context, limit: int, offset: int, outlet: str | None, fmt: str) -> None:
+    """List stored articles with their metadata and where it came from.
+
+    \b
+    Example:
+      storytrace articles --outlet "The Independent" --format csv
+    """
+    rows = [r.__dict__ for r in _corpus(ctx, readonly=True).articles(limit=limit, offset=offset, outlet=outlet)]
+    _emit_rows(rows, fmt, ["num", "id", "published", "published_source", "outlet", "author", "words", "removed",
+                           "title"])
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def show(ctx: click.Context, ref: str, fmt: str) -> None:
+    """Show one article (by number, id or id prefix): metadata, and its text with removed lines marked.
+
+    \b
+    Example:
+      storytrace show 2
+    """
+    corpus = _corpus(ctx, readonly=True)
+    article = corpus.article(ref)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "id": article.id, "sources": list(article.sources),
+            "metadata": {k: v.to_dict() for k, v in article.meta.fields().items()},
+            "raw_text": article.raw_text, "clean_text": article.clean.text,
+            "removed_lines": [r.to_dict() for r in article.clean.removed],
+            "analysis": corpus.store.stage_payloads(article.id),
+        }, ensure_ascii=False, indent=2))
+        return
+    click.secho(f"article {article.id}", bold=True)
+    for source in article.sources:
+        click.echo(f"  source: {source}")
+    for name, value in article.meta.fields().items():
+        where = f" @{value.start}-{value.end}" if value.start is not None else ""
+        click.echo(f"  {name}: {value.value}  [{value.source}{where}, confidence {value.confidence:.2f}]")
+    click.echo()
+    removed = {r.start: r for r in article.clean.removed}
+    pos = 0
+    for line in article.raw_text.splitlines(keepends=True):
+        hit = removed.get(pos)
+        if hit is not None:
+            click.secho(f"[removed: {hit.reason}] {line.rstrip()}", fg="bright_black")
+        else:
+            click.echo(line.rstrip("\n"))
+        pos += len(line)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]), default="markdown",
+              show_default=True)
+@click.option("--html", "fmt", flag_value="html", help="Same as --format html.")
+@click.option("--json", "fmt", flag_value="json", help="Same as --format json.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.pass_context
+@_fail_cleanly
+def report(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Write the corpus report: outlets, dates, cleaning, and what each analysis stage produced.
+
+    \b
+    Example:
+      storytrace report --html -o report.html
+    """
+    from storytrace.export import atomic_text
+
+    text = _corpus(ctx, readonly=True).report(format=fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_text(output) as handle:
+        handle.write(text)
+    click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_context
+@_fail_cleanly
+def export(ctx: click.Context, fmt: str, output: Path) -> None:
+    """Export the articles with provenance; a run manifest is written beside the file.
+
+    \b
+    Example:
+      storytrace export --format parquet -o articles.parquet
+    """
+    path = _corpus(ctx, readonly=True).export(output, format=fmt)
+    click.echo(f"wrote {path} and {path.name}.manifest.json")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.pass_context
+@_fail_cleanly
+def search(ctx: click.Context, query: str, limit: int) -> None:
+    """Full-text search (SQLite FTS5 syntax) over article titles and clean text.
+
+    \b
+    Example:
+      storytrace search '"political lynching"'
+    """
+    for article_id, snippet in _corpus(ctx, readonly=True).search(query, limit=limit):
+        click.echo(f"{article_id}  {snippet}")
+
+
+# -- benchmarks ----------------------------------------------------------------------------------------
+@main.group()
+def bench() -> None:
+    """Measure accuracy and speed on benchmark data (kept outside the project, e.g. ../shared/data)."""
+
+
+def _print_figures(figures: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False))
+        return
+
+    def walk(value: Any, prefix: str = "") -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(sub, f"{prefix}{key}." if isinstance(sub, dict) else f"{prefix}{key}")
+        else:
+            shown = f"{value:.4f}" if isinstance(value, float) else value
+            click.echo(f"{prefix}: {shown}")
+
+    walk(figures)
+
+
+def _bench_options(default_split: str) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        fn = click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")(fn)
+        fn = click.option("--limit", type=int, default=None, help="Use only the first N items (quick runs).")(fn)
+        fn = click.option("--split", default=default_split, show_default=True, help="Which split to score.")(fn)
+        fn = click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                          default=Path("../shared/data"), show_default=True, help="The benchmark data folder.")(fn)
+        return _fail_cleanly(fn)
+
+    return decorate
+
+
+@bench.command("ingest")
+@_bench_options("all")
+def bench_ingest(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Ingest speed (plain text and HTML), peak memory, and HTML main-text F1 (Zyte benchmark).
+
+    \b
+    Example:
+      storytrace bench ingest --data ../shared/data --json
+    """
+    from storytrace.bench import ingest as bench_module
+
+    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+
+@bench.command("nlp")
+@_bench_options("test")
+def bench_nlp(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Tagging, parsing, sentence and NER accuracy, and words per second of the NLP backbone.
+
+    \b
+    Example:
+      storytrace bench nlp --data ../shared/data --split test
+    """
+    from storytrace.bench import nlp as bench_module
+
+    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
