@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from storytrace import stages as stage_registry
+from storytrace.errors import PipelineError
+from storytrace.model import StageOutput
+from storytrace.runner import analyze
+from storytrace.settings import Settings
+from storytrace.store import SourceRef, Store
+from tests.test_store import make_article
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "t.db") as s:
+        run = s.start_run("test", settings={}, versions={})
+        with s.transaction() as conn:
+            for i in range(7):
+                text = f"Chrome\n“We will fight,” said speaker {i}. It cost £{i},000.\nSecond paragraph."
+                s.add_article(conn, make_article(text, article_id=f"{i:016x}"),
+                              source=SourceRef(f"{i}.txt", "", str(i)), line_keys=[], run_id=run)
+        yield s
+
+
+def _run(store, stages, **settings):
+    return analyze(store, settings=Settings(db=store.path, progress=False, **settings), run_id=1, stages=stages)
+
+
+def test_profile_runs_once_then_is_fresh(store):
+    first = _run(store, ["profile"])
+    assert first.stages["profile"].done == 7
+    payload = store.stage_payloads("0" * 16)["profile"]
+    assert payload["quote_marks"] == 1 and payload["numbers"] == 2  # "speaker 0" and "£0,000"
+    # paragraph spans are raw-text offsets
+    article = store.get_article("0" * 16)
+    start, end = payload["paragraphs"][0]
+    assert article.raw_text[start:end].startswith("“We will fight,”")
+    again = _run(store, ["profile"])
+    assert again.stages["profile"].done == 0 and again.stages["profile"].fresh == 7
+
+
+def test_changed_clean_text_makes_results_stale(store):
+    _run(store, ["profile"])
+    article = store.get_article("0" * 16)
+    with store.transaction() as conn:
+        store.update_clean(conn, article.id, article.clean.__class__("Other text.", ((0, 0, 11),)))
+    assert _run(store, ["profile"]).stages["profile"].done == 1
+
+
+def test_failing_article_is_recorded_and_the_rest_goes_on(store, monkeypatch):
+    def flaky(article, inputs, settings):
+        if article.id.endswith("3"):
+            raise ValueError("cannot handle this one")
+        return StageOutput("flaky", article.id, {"ok": True})
+
+    monkeypatch.setitem(stage_registry.STAGES, "flaky", stage_registry.Stage("flaky", "1", flaky, "test stage"))
+    counts = _run(store, ["flaky"])
+    assert (counts.stages["flaky"].done, counts.stages["flaky"].errors) == (6, 1)
+    assert store.stage_errors("flaky") == [("0" * 15 + "3", "flaky", "ValueError: cannot handle this one")]
+    # failed articles are retried on the next run; the others are fresh
+    again = _run(store, ["flaky"])
+    assert (again.stages["flaky"].fresh, again.stages["flaky"].errors) == (6, 1)
+
+
+def test_pool_gives_the_same_results(store, tmp_path):
+    _run(store, ["profile"], jobs=2, batch_size=2)
+    pooled = dict(store.iter_stage_payloads("profile"))
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM stage_results")
+    _run(store, ["profile"])
+    assert dict(store.iter_stage_payloads("profile")) == pooled and len(pooled) == 7
+
+
+def test_unavailable_stage_is_skipped_with_its_reason(store, monkeypatch):
+    stage = stage_registry.Stage("needs_model", "1", stage_registry.profile, "x", unavailable=lambda: "no model")
+    monkeypatch.setitem(stage_registry.STAGES, "needs_model", stage)
+    counts = _run(store, ["needs_model"])
+    assert counts.stages["needs_model"].skipped == "no model"
+
+
+def test_plan_orders_requirements_and_rejects_unknown():
+    article_stages, corpus_stages = stage_registry.plan(["people"])
+    assert [s.name for s in article_stages] == ["entities"]
+    assert [s.name for s in corpus_stages] == ["people"]
+    with pytest.raises(PipelineError, match="unknown stage"):
+        stage_registry.plan(["nope"])
