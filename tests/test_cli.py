@@ -1,0 +1,77 @@
+"""The command line on the sample articles, through click's runner and a real store."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from storytrace.cli import EXIT_PARTIAL, main
+from tests.conftest import EXAMPLES, FIXTURES
+
+
+@pytest.fixture
+def run(tmp_path):
+    runner = CliRunner()
+    db = str(tmp_path / "cli.db")
+
+    def invoke(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, ["--db", db, "--no-progress", *args], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return invoke
+
+
+def test_ingest_analyze_list_show_report_export(run, tmp_path):
+    out = run("ingest", str(EXAMPLES))
+    assert "5 new" in out and "0 failed" in out
+    assert "5 unchanged" in run("ingest", str(EXAMPLES))
+    out = run("analyze", "--stage", "profile")
+    assert "profile: 5 done" in out
+    listing = run("articles", "--format", "jsonl")
+    rows = [json.loads(line) for line in listing.splitlines()]
+    assert len(rows) == 5
+    independent = next(r for r in rows if r["outlet"] == "The Independent")
+    assert independent["published"].startswith("2016-07-04") and independent["published_source"] == "dateline"
+    shown = run("show", str(independent["num"]))
+    assert "[removed: " in shown and "Caroline Mortimer" in shown
+    md = run("report")
+    assert "# storytrace corpus report" in md and "The Independent" in md
+    html = run("report", "--html")
+    assert html.startswith("<!doctype html>") and "<script" not in html
+    data = json.loads(run("report", "--json"))
+    assert data["articles"] == 5 and data["stages"]["profile"]["done"] == 5
+    for fmt in ("jsonl", "csv", "parquet"):
+        target = tmp_path / f"articles.{fmt}"
+        run("export", "--format", fmt, "-o", str(target))
+        assert target.exists() and (tmp_path / f"articles.{fmt}.manifest.json").exists()
+    table = pq.read_table(tmp_path / "articles.parquet")
+    assert table.num_rows == 5 and "storytrace_manifest" in {k.decode() for k in table.schema.metadata}
+    assert re.search(r"\[political lynching\]", run("search", '"political lynching"'))
+
+
+def test_partial_failure_exit_code_and_clear_errors(run):
+    out = run("ingest", str(FIXTURES / "bad"), code=EXIT_PARTIAL)
+    assert "error:" in out
+
+
+def test_unknown_article_and_bad_search_are_clean_errors(run):
+    run("ingest", str(EXAMPLES))
+    assert "no article" in run("show", "zzzz", code=1)
+    assert "cannot search" in run("search", '"unbalanced', code=1)
+
+
+def test_every_command_has_an_example_in_its_help(run):
+    def walk(group, prefix=()):
+        for name, cmd in group.commands.items():
+            if hasattr(cmd, "commands"):
+                yield from walk(cmd, (*prefix, name))
+            else:
+                yield (*prefix, name)
+
+    for path in walk(main):
+        assert "Example:" in run(*path, "--help"), f"{' '.join(path)} --help lacks an example"
