@@ -59,11 +59,11 @@ class Corpus:
         """Read files, folders, globs or "-" (stdin) into the store; bad items are reported, not fatal."""
         from storytrace.ingest.pipeline import ingest
 
-        inputs = [str(i) for i in inputs]
-        run_id = self._start("ingest " + " ".join(inputs))
+        names = [str(i) for i in inputs]
+        run_id = self._start("ingest " + " ".join(names))
         status, counts_dict = "failed", {}
         try:
-            counts = ingest(self.store, inputs, settings=self.settings, run_id=run_id, manifest=manifest,
+            counts = ingest(self.store, names, settings=self.settings, run_id=run_id, manifest=manifest,
                             stdin=stdin, on_item=on_item)
             counts_dict = counts.as_dict()
             status = "partial" if counts.errors else "ok"

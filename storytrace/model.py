@@ -132,6 +132,11 @@ class Metadata:
     def fields(self) -> dict[str, MetaValue]:
         return {name: v for name in META_FIELDS if (v := getattr(self, name)) is not None}
 
+    @classmethod
+    def from_fields(cls, values: dict[str, MetaValue], *, lines: tuple[tuple[int, int, str], ...] = ()) -> Metadata:
+        return cls(title=values.get("title"), outlet=values.get("outlet"), author=values.get("author"),
+                   published=values.get("published"), url=values.get("url"), lines=lines)
+
 
 @dataclass(frozen=True)
 class Article:

@@ -61,7 +61,9 @@ def profile(article: Article, inputs: Mapping[str, Any], settings: Settings) -> 
     quotes = len(_OPEN_QUOTE.findall(text))
     numbers = len(_NUMBER.findall(text))
     payload = {"paragraphs": paragraphs, "words": words, "quote_marks": quotes, "numbers": numbers}
-    summary = {"paragraphs": len(paragraphs), "words": words, "quote_marks": quotes, "numbers": numbers}
+    summary: dict[str, int | float] = {
+        "paragraphs": len(paragraphs), "words": words, "quote_marks": quotes, "numbers": numbers
+    }
     return StageOutput("profile", article.id, payload, summary)
 
 

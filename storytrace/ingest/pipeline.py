@@ -86,7 +86,7 @@ def reclean(article: Article, *, boilerplate: frozenset[str], settings: Settings
     markup = {k: v.value for k, v in article.meta.fields().items() if v.source == "markup"}
     meta = metadata_detection.detect(article.raw_text, given=given, markup=markup, source_path="")
     # Keep the stored metadata (it may carry provenance detect() cannot rebuild), take only the lines.
-    meta = Metadata(**article.meta.fields(), lines=meta.lines)  # type: ignore[arg-type]
+    meta = Metadata.from_fields(article.meta.fields(), lines=meta.lines)
     cleaned = cleaning.clean(article.raw_text, metadata=meta, outlet_boilerplate=boilerplate, settings=settings)
     return Article(article.id, article.raw_text, cleaned, article.meta, article.format, article.sources,
                    article.html, article.content_hash)

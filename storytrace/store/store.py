@@ -294,8 +294,8 @@ class Store:
             for i in range(0, len(ids), page):
                 chunk = list(ids[i : i + page])
                 marks = ",".join("?" * len(chunk))
-                rows = self.conn.execute(f"SELECT * FROM articles WHERE id IN ({marks}) ORDER BY num", chunk)
-                yield from (self._article_from_row(r) for r in rows.fetchall())
+                found = self.conn.execute(f"SELECT * FROM articles WHERE id IN ({marks}) ORDER BY num", chunk)
+                yield from (self._article_from_row(r) for r in found.fetchall())
             return
         last = 0
         while True:
@@ -321,7 +321,7 @@ class Store:
                 "SELECT start, end, text, reason FROM removed_lines WHERE article_id = ? ORDER BY start", (article_id,)
             )
         )
-        segments = tuple(tuple(s) for s in json.loads(row["segments"]))
+        segments = tuple((s[0], s[1], s[2]) for s in json.loads(row["segments"]))
         meta_fields = {k: MetaValue.from_dict(v) for k, v in json.loads(row["meta"]).items()}
         sources = tuple(
             f"{r[0]} ({r[1]})" if r[1] else r[0]
@@ -332,8 +332,8 @@ class Store:
         return Article(
             id=article_id,
             raw_text=row["raw_text"],
-            clean=Cleaned(row["clean_text"], segments, removed),  # type: ignore[arg-type]
-            meta=Metadata(**meta_fields),
+            clean=Cleaned(row["clean_text"], segments, removed),
+            meta=Metadata.from_fields(meta_fields),
             format=row["format"],
             sources=sources,
             html=row["html"],
