@@ -197,3 +197,32 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of an article's raw text: [start, end) offsets and the text itself."""
+
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One attribution: who (source) said (cue) what (content), with offsets into the raw text."""
+
+    article_id: str
+    kind: str  # direct | partial | indirect
+    content: Span  # from the first fragment's start to the last fragment's end
+    content_spans: tuple[Span, ...] = ()  # the fragments when the attribution interrupts the quote
+    cue: Span | None = None
+    cue_lemma: str = ""
+    source: Span | None = None  # the speaker mention as written ("he", "the Labour peer", "McCluskey")
+    speaker: str | None = None  # canonical in-article name, None when unresolved
+    anonymous: bool = False  # "a source", "sources close to Mr Corbyn"
+    unresolved_reason: str = ""
+    confidence: float = 0.0
