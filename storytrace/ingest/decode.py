@@ -196,13 +196,15 @@ class CappedGzip(io.RawIOBase):
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         try:
-            n = self._gz.readinto(buffer)
+            chunk = self._gz.read1(len(buffer))  # read1: hand back what is inflated before any damage
         except EOFError:
             raise problem("E109", f"compressed stream is truncated after {self.inflated:,} bytes of "
                           "content") from None
         except (gzip.BadGzipFile, zlib.error, OSError) as exc:
             raise problem("E109", f"compressed stream is corrupt after {self.inflated:,} bytes of "
                           f"content ({exc})") from None
+        n = len(chunk)
+        buffer[:n] = chunk
         self.inflated += n
         if self.inflated > self._limit:
             raise problem("E104", f"decompresses to more than {self._limit:,} bytes (max_decompressed_bytes);"
@@ -257,3 +259,26 @@ def bounded_lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | N
             yield number, None
             continue
         yield number, line
+
+
+_NON_BODY = re.compile(
+    r"<head\b.*?</head\s*>|<script\b.*?</script\s*>|<style\b.*?</style\s*>|<template\b.*?</template\s*>"
+    r"|<noscript\b.*?</noscript\s*>|<!--.*?-->|<title\b.*?</title\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<[^>]*>")
+_ENTITY = re.compile(r"&#?\w+;")
+
+
+def check_html(markup: str) -> None:
+    """Raise E110 when markup carries no visible text outside head, scripts and styles.
+
+    A cheap screen, not extraction: pages that pass may still yield no main text later.
+    """
+    if not markup.strip():
+        raise problem("E103", "HTML is empty")
+    visible = _TAG.sub(" ", _NON_BODY.sub(" ", markup))
+    if not re.search(r"\w", _ENTITY.sub(" ", visible)):
+        has_body = re.search(r"<body\b", markup, re.IGNORECASE) is not None
+        raise problem("E110", "HTML has a body but no visible text" if has_body
+                      else "HTML has no body and no visible text (only head, scripts or styles)")
