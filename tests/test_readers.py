@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,20 @@ def test_explicit_manifest_paths_are_relative_to_it(tmp_path):
     assert doc.given == {"outlet": "LabourList", "published": "2016-07-04"}
     (error,) = errors(items)
     assert (error.code, error.record) == ("E114", "row 2") and "gone.txt" in error.message
+
+
+def test_a_subfolder_manifest_describes_its_own_files(tmp_path):
+    (tmp_path / "guardian").mkdir()
+    shutil.copy(GOOD / "copeland.txt", tmp_path / "guardian" / "a.txt")
+    (tmp_path / "guardian" / "metadata.csv").write_text("file,outlet\na.txt,The Guardian\n")
+    (tmp_path / "manifest.csv").write_text("path,published,outlet\nguardian/a.txt,2017-02-26,Top level\n")
+    (doc,) = read(tmp_path)
+    assert doc.given == {"outlet": "The Guardian", "published": "2017-02-26"}
+
+
+def test_a_csv_called_metadata_without_a_path_column_is_read_as_articles(tmp_path):
+    (tmp_path / "metadata.csv").write_text("title,text\nT,Body text\n")
+    assert [d.text for d in read(tmp_path)] == ["Body text"]
 
 
 def test_malformed_manifest_is_one_error_and_files_are_still_read(tmp_path):
@@ -383,7 +398,7 @@ def make_unreadable_inputs(folder: Path) -> dict[str, str]:
     locked = folder / "locked.txt"
     locked.write_text(MOMENTUM)
     locked.chmod(0)
-    if os.geteuid() != 0:  # root reads it anyway, so the case is only testable as a normal user
+    if os.geteuid() != 0:  # root reads it anyway: test_permission_denied_is_one_error_per_item drops root
         expected["locked.txt"] = "E113"
     return expected
 
@@ -401,11 +416,41 @@ def test_files_that_cannot_be_committed_give_one_error_each(tmp_path):
     assert "FIFO" in the_error(items, "pipe.txt").message
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a mode-000 file")
-def test_permission_denied(tmp_path):
-    (tmp_path / "locked.txt").write_text(MOMENTUM)
-    (tmp_path / "locked.txt").chmod(0)
-    assert [e.code for e in read(tmp_path / "locked.txt")] == ["E113"]
+def _as_nobody(folder: Path) -> list[tuple[str, str]]:
+    """Read a folder in a forked child that dropped root, since root reads mode-000 files anyway."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            found = [(Path(i.source_path).name, getattr(i, "code", "doc")) for i in read(folder)]
+            os.write(writer, json.dumps(found).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    return [tuple(x) for x in json.loads(data or b"[]")]
+
+
+def test_permission_denied_is_one_error_per_item(tmp_path_factory):
+    # pytest's tmp_path lives under a root-only folder, so use a world-traversable one when root.
+    base = Path(tempfile.mkdtemp(prefix="storytrace-perm-")) if os.geteuid() == 0 else tmp_path_factory.mktemp("p")
+    try:
+        base.chmod(0o755)
+        (base / "locked.txt").write_text(MOMENTUM)
+        (base / "locked.txt").chmod(0)
+        (base / "closed").mkdir(mode=0)
+        (base / "open.txt").write_text(UNIONS)
+        (base / "open.txt").chmod(0o644)
+        found = _as_nobody(base) if os.geteuid() == 0 else [
+            (Path(i.source_path).name, getattr(i, "code", "doc")) for i in read(base)]
+        assert found == [("closed", "E113"), ("locked.txt", "E113"), ("open.txt", "doc")]
+    finally:
+        (base / "closed").chmod(0o755)
+        shutil.rmtree(base)
 
 
 def test_stdin_named_twice_is_read_once():
@@ -429,3 +474,40 @@ def test_arbitrary_bytes_never_raise(tmp_path, data, suffix, prefix):
             assert item.code in ITEM_CODES and "\n" not in item.message, item
     items = read("-", stdin=io.BytesIO(prefix + data))
     assert all(isinstance(i, RawDocument) or i.code in ITEM_CODES for i in items)
+
+
+def test_containers_without_records_say_so(tmp_path):
+    (tmp_path / "a.json").write_text("[]")
+    (tmp_path / "b.jsonl").write_text("\n\n")
+    (tmp_path / "c.csv").write_text("title,text\n")
+    assert [(Path(e.source_path).name, e.code) for e in read(tmp_path)] == [
+        ("a.json", "E103"), ("b.jsonl", "E103"), ("c.csv", "E103")]
+
+
+def test_html_declared_latin1_is_read_as_windows_1252(tmp_path):
+    markup = '<html><head><meta charset="iso-8859-1"></head><body><p>“Sterner stuff” – café</p></body></html>'
+    (tmp_path / "p.html").write_bytes(markup.encode("cp1252"))
+    (doc,) = read(tmp_path)
+    assert (doc.html, doc.encoding) == (markup, "cp1252")
+
+
+def test_record_markup_without_visible_text_is_an_error(tmp_path):
+    (tmp_path / "f.jsonl").write_text(json.dumps({"html": "<html><head><title>T</title></head></html>"}) + "\n")
+    assert [(e.code, e.record) for e in read(tmp_path)] == [("E110", "line 1")]
+
+
+def test_a_large_bare_gz_is_still_sniffed(tmp_path):
+    lines = "".join(json.dumps({"text": KINNOCK}) + "\n" for _ in range(400)).encode()
+    (tmp_path / "dump.gz").write_bytes(gzip.compress(lines))
+    assert len(lines) > 100_000 and sniff_format(tmp_path / "dump.gz") == "jsonl"
+
+
+def test_a_warc_record_with_a_wrong_length_is_reported_not_printed(tmp_path, capsys):
+    plain = gzip.decompress((GOOD / "crawl.warc.gz").read_bytes())
+    end = plain.index(b"</html>\n") + len(b"</html>\n")  # end of the first response's payload
+    (tmp_path / "bad-length.warc").write_bytes(plain[:end] + b"stray bytes\n" + plain[end:])
+    items = read(tmp_path)
+    assert len(docs(items)) == 2
+    (error,) = errors(items)
+    assert error.code == "E109" and "Content-Length" in error.message
+    assert capsys.readouterr().err == ""

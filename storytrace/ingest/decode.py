@@ -107,9 +107,11 @@ def _known_codec(name: str | None) -> str | None:
     if not name:
         return None
     try:
-        return codecs.lookup(name.strip().strip("\"'")).name
+        codec = codecs.lookup(name.strip().strip("\"'")).name
     except LookupError:
         return None
+    # As browsers do (WHATWG Encoding): pages labelled latin-1 or ASCII are really windows-1252.
+    return "cp1252" if codec in ("iso8859-1", "ascii") else codec
 
 
 def decode_bytes(data: bytes, *, declared: str | None = None) -> tuple[str, str]:
@@ -175,9 +177,9 @@ def read_capped(stream: BinaryIO, limit: int, *, what: str = "document") -> byte
 
 def too_large(size: int | None, limit: int, *, what: str = "document") -> InputError:
     """Build the E104 error for a document over ``settings.max_document_bytes``."""
-    seen = f"is {size:,} bytes" if size is not None else "is larger than that"
-    return problem("E104", f"{what} {seen}, over the {limit:,}-byte limit (max_document_bytes); split it "
-                   "or raise the limit")
+    seen = f"is {size:,} bytes, over" if size is not None else "is over"
+    return problem("E104", f"{what} {seen} the {limit:,}-byte limit (max_document_bytes); split it or raise "
+                   "the limit")
 
 
 class CappedGzip(io.RawIOBase):
@@ -226,7 +228,7 @@ class Prefixed(io.RawIOBase):
 
     def __init__(self, head: bytes, rest: BinaryIO) -> None:
         self._head = head
-        self._rest = rest
+        self._read = getattr(rest, "read1", rest.read)  # read1: do not wait for a full buffer on a pipe
 
     def readable(self) -> bool:
         return True
@@ -237,7 +239,7 @@ class Prefixed(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        chunk = self._rest.read(len(buffer))
+        chunk = self._read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
 

@@ -24,6 +24,12 @@ TEXT_TYPES = frozenset({"text/plain"})
 _DRAIN = 64 * 1024
 
 
+class _QuietIterator(ArchiveIterator):  # type: ignore[misc]
+    """warcio's iterator, minus its stderr message on a bad Content-Length (counted and reported here)."""
+
+    INC_RECORD = ""
+
+
 def _content_type(record: Any) -> str:
     headers = record.http_headers if record.rec_type == "response" else record.rec_headers
     return (headers.get_header("Content-Type") or "") if headers is not None else ""
@@ -64,8 +70,9 @@ def read_warc(
     """Yield one document per captured page; a truncated archive ends with one E109 error."""
     limit = settings.max_document_bytes
     seen = 0
+    archive = _QuietIterator(stream, arc2warc=True)
     try:
-        for record in ArchiveIterator(stream, arc2warc=True):
+        for record in archive:
             seen += 1
             if not _wanted(record):
                 if _truncated(record):
@@ -88,6 +95,10 @@ def read_warc(
             if seen == 0:
                 yield ItemError(source_path=source, record="", code="E109",
                                 message="archive holds no WARC or ARC records")
+            elif archive.err_count:
+                yield ItemError(source_path=source, record="", code="E109", message=(
+                    f"archive has {archive.err_count} record(s) whose Content-Length does not match their "
+                    "content; pages next to them may be cut short or padded"))
             return
         yield ItemError(source_path=source, record="", code="E109",
                         message=f"archive is truncated: its record #{seen} is cut short; the records before it "

@@ -39,8 +39,10 @@ Record fields (JSON, JSON Lines, CSV, sidecars, manifests) match case-insensitiv
 Metadata beside the articles, weakest first (a stronger source overrides a field):
 
 1. a manifest CSV with a ``path``/``file``/``filename`` column: the ``manifest`` argument, or a
-   ``manifest.csv``/``metadata.csv`` at the top of a folder named as input (or beside a file named as
-   input). Its paths are relative to the manifest's folder; it is never read as articles;
+   ``manifest.csv``/``metadata.csv`` at the top of a folder named as input, of one of its subfolders,
+   or beside a file named as input. Its paths are relative to the manifest's folder; it is never read
+   as articles. A manifest counts only if its header has a path column (else it is an ordinary CSV).
+   The ``manifest`` argument wins over folder manifests;
 2. a sidecar ``name.meta.json`` beside ``name.txt``/``name.html``/``name.jsonl``... (one JSON object);
    sidecars are never read as articles;
 3. the record's own fields (JSON/CSV) or the archive's headers (WARC).
@@ -166,7 +168,7 @@ def sniff_format(path: Path) -> str | None:
             head = handle.read(SNIFF_BYTES)
             if name.endswith(".gz"):
                 handle.seek(0)
-                head = open_gzip(handle, limit=SNIFF_BYTES * 4).peek(SNIFF_BYTES)[:SNIFF_BYTES]
+                head = open_gzip(handle, limit=1 << 20).peek(SNIFF_BYTES)[:SNIFF_BYTES]
     except (OSError, InputError):
         return "text"  # reading will report the real problem
     return _sniff_bytes(head)
@@ -262,12 +264,16 @@ class _Batch:
         return found
 
     def _folder(self, folder: Path, given: str) -> Iterator[RawDocument | ItemError]:
-        manifests = yield from self._manifests_in(folder, given)
+        top = yield from self._manifests_in(folder, given)
         for item in _walk(folder, given, set()):
             if isinstance(item, ItemError):
                 yield item
-            else:
-                yield from self._file(item[0], item[1], manifests)
+                continue
+            path, shown = item
+            own: list[Manifest] = []
+            if path.parent != folder:  # a subfolder's own manifest describes its files more closely
+                own = yield from self._manifests_in(path.parent, os.path.dirname(shown))
+            yield from self._file(path, shown, [*top, *own])
 
     def _file(self, path: Path, display: str, manifests: list[Manifest]) -> Iterator[RawDocument | ItemError]:
         key = path_key(path)
@@ -341,18 +347,26 @@ class _Batch:
     ) -> Iterator[RawDocument | ItemError]:
         """Read one opened input in a given format; turn anything it raises into one error."""
         settings = self.settings
+        items: Iterator[RawDocument | ItemError]
         try:
             if fmt in ("text", "html"):
                 yield _single(stream, fmt, source, defaults, settings)
-            elif fmt == "jsonl":
-                yield from read_jsonl(stream, source=source, defaults=defaults, settings=settings)
+                return
+            if fmt == "jsonl":
+                items = read_jsonl(stream, source=source, defaults=defaults, settings=settings)
             elif fmt == "json":
-                yield from read_json(stream, source=source, defaults=defaults, settings=settings)
+                items = read_json(stream, source=source, defaults=defaults, settings=settings)
             elif fmt == "csv":
-                yield from read_csv(stream, source=source, defaults=defaults, settings=settings,
-                                    delimiter=delimiter)
+                items = read_csv(stream, source=source, defaults=defaults, settings=settings, delimiter=delimiter)
             else:
-                yield from read_warc(stream, source=source, defaults=defaults, settings=settings)
+                items = read_warc(stream, source=source, defaults=defaults, settings=settings)
+            empty = True
+            for item in items:
+                empty = False
+                yield item
+            if empty:
+                what = "HTML or plain-text pages" if fmt == "warc" else "records"
+                yield _error(source, "E103", f"file holds no {what}")
         except InputError as exc:
             yield _error(source, exc.code, str(exc.args[0]))
         except PermissionError:
