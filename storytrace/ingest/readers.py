@@ -306,7 +306,8 @@ class _Batch:
             yield sidecar_error
         defaults.update(sidecar)
         try:
-            handle = open(path, "rb")
+            # O_NONBLOCK: should the file have been swapped for a FIFO since it was checked, do not hang.
+            handle = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")
         except PermissionError:
             yield _error(display, "E113", "permission denied: the file cannot be opened for reading")
             return
