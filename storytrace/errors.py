@@ -55,6 +55,7 @@ class BenchmarkError(StorytraceError):
 
 # Codes for per-item ingest errors (model.ItemError.code). One line each: what went wrong.
 ITEM_CODES = {
+    "E100": "unexpected failure while reading an item (a bug in storytrace: please report it)",
     "E101": "path does not exist",
     "E102": "not a regular file (FIFO, device, socket or dangling link)",
     "E103": "file is empty or holds no text",
@@ -69,4 +70,5 @@ ITEM_CODES = {
     "E112": "record has no text field",
     "E113": "permission denied",
     "E114": "malformed metadata sidecar or manifest",
+    "E199": "unexpected failure while preparing a document (a bug in storytrace: please report it)",
 }
