@@ -19,7 +19,7 @@ from storytrace.corpus import Corpus
 from storytrace.settings import Settings
 from tests.conftest import EXAMPLES, FIXTURES
 
-SENTENCE_END = re.compile(r"[.!?”\"’:]\s*$")
+SENTENCE_END = re.compile(r"[.!?:][”\"’]?\s*$")
 
 
 def body_sentences(text: str) -> list[str]:
