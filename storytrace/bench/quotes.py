@@ -1,0 +1,118 @@
+"""`storytrace bench quotes`: quotation extraction and speaker attribution scored on PolNeAR.
+
+Runs an extractor over every article of a split (one annotation per article: the first ``.ann`` in sort
+order), scores its ``Quote`` records with ``quote_scoring`` (definitions there), and returns the figures:
+P/R/F1 per role (content, source, cue), matching mode (exact, lenient, soft) and subset (ALL, SPEECH,
+DIRECT), who said what end to end, speaker accuracy on matched DIRECT quotes, a per-outlet line, and
+articles per second (extraction time only; reading and scoring are not counted).
+
+An extractor is any callable ``extract(text, article_id) -> list[Quote]`` with offsets into ``text``.
+The default is the project's ``storytrace.nlp.quotes.extract`` once that module exists, else the regex
+baseline in ``quote_baseline``; ``figures["extractor"]`` says which one ran.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from storytrace.bench import quote_scoring
+from storytrace.bench.polnear import load_split
+from storytrace.model import Quote
+
+Extractor = Callable[[str, str], list[Quote]]
+
+# Where the benchmark data lives when no folder is given: ../shared/data beside the repository.
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def default_extractor() -> tuple[str, Extractor]:
+    """The project's quotation extractor if it is built yet, else the regex baseline; with its name."""
+    try:
+        module = importlib.import_module("storytrace.nlp.quotes")
+    except ModuleNotFoundError as exc:
+        if exc.name != "storytrace.nlp.quotes":
+            raise
+        from storytrace.bench import quote_baseline
+
+        return "storytrace.bench.quote_baseline.extract", quote_baseline.extract
+    return "storytrace.nlp.quotes.extract", module.extract
+
+
+def _name(extractor: Extractor) -> str:
+    module = getattr(extractor, "__module__", None)
+    qualname = getattr(extractor, "__qualname__", None) or type(extractor).__name__
+    return f"{module}.{qualname}" if module else qualname
+
+
+def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = None,
+        extractor: Extractor | None = None) -> dict[str, Any]:
+    """Score ``extractor`` on a PolNeAR split; return JSON-serialisable figures.
+
+    ``data`` is the polnear folder or the data folder holding it; ``limit`` scores the first N articles
+    in name order.
+    """
+    if extractor is None:
+        name, extractor = default_extractor()
+    else:
+        name = _name(extractor)
+    articles = load_split(data, split, limit=limit)
+    total = quote_scoring.Tally()
+    by_outlet: dict[str, quote_scoring.Tally] = {}
+    seconds = 0.0
+    predicted = 0
+    for article in articles:
+        start = time.perf_counter()
+        quotes = extractor(article.text, article.name)
+        seconds += time.perf_counter() - start
+        predicted += len(quotes)
+        tally = quote_scoring.score_article(article.text, article.attributions, quotes)
+        total += tally
+        by_outlet.setdefault(article.outlet, quote_scoring.Tally()).__iadd__(tally)
+    return {
+        "split": split,
+        "extractor": name,
+        "articles": len(articles),
+        "annotation": "first .ann per article in sort order",
+        "gold_attributions": sum(len(a.attributions) for a in articles),
+        "predicted_attributions": predicted,
+        "seconds": round(seconds, 3),
+        "articles_per_second": round(len(articles) / seconds, 1) if seconds else 0.0,
+        "machine": {"cores": os.cpu_count()},
+        **quote_scoring.summarise(total),
+        "outlets": {outlet: quote_scoring.outlet_summary(by_outlet[outlet]) for outlet in sorted(by_outlet)},
+    }
+
+
+def report(figures: dict[str, Any]) -> str:
+    """Render ``run()`` figures as plain-text tables, the way the benchmarks page shows them."""
+    lines = [f"PolNeAR {figures['split']}: {figures['articles']} articles, {figures['gold_attributions']} gold "
+             f"attributions, {figures['predicted_attributions']} predicted; extractor {figures['extractor']}; "
+             f"{figures['articles_per_second']} articles/s"]
+    header = f"{'subset':<7} {'role':<14} {'gold':>5} {'pred':>5}" + "".join(
+        f" {mode + ' P/R/F1':>20}" for mode in quote_scoring.MODES)
+    lines += ["", header]
+    for subset in quote_scoring.SUBSETS:
+        for role in quote_scoring.ROLES:
+            row = figures[subset][role]
+            lines.append(f"{subset:<7} {role:<14} {row['gold']:>5} {row['predicted']:>5}" + "".join(
+                f" {row[m]['p']:6.3f} {row[m]['r']:6.3f} {row[m]['f1']:6.3f}" for m in quote_scoring.MODES))
+        who = figures[subset]["who_said_what"]
+        lines.append(f"{subset:<7} {'who said what':<14} {who['gold']:>5} {who['predicted']:>5}"
+                     f" {'':>20} {who['p']:6.3f} {who['r']:6.3f} {who['f1']:6.3f}")
+    acc = figures["direct_speaker_accuracy"]
+    lines += ["", f"DIRECT speaker accuracy: {acc['accuracy']:.3f} ({acc['speaker_right']} of {acc['matched']} "
+                  "content-lenient matches)", ""]
+    columns = [("content_exact_f1", "cont.ex"), ("content_lenient_f1", "cont.len"), ("source_exact_f1", "src.ex"),
+               ("source_lenient_f1", "src.len"), ("cue_exact_f1", "cue.ex"), ("cue_lenient_f1", "cue.len"),
+               ("who_said_what_f1", "who"), ("direct_content_lenient_f1", "dir.len"),
+               ("direct_speaker_accuracy", "dir.spk")]
+    lines.append(f"{'outlet':<13} {'arts':>4} {'gold':>5}" + "".join(f" {label:>8}" for _, label in columns))
+    for outlet, line in figures["outlets"].items():
+        lines.append(f"{outlet:<13} {line['articles']:>4} {line['gold']:>5}"
+                     + "".join(f" {line[key]:8.3f}" for key, _ in columns))
+    return "\n".join(lines)
