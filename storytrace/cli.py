@@ -331,5 +331,20 @@ def bench_nlp(data: Path, split: str, limit: int | None, as_json: bool) -> None:
     _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
 
 
+@bench.command("quotes")
+@_bench_options("dev")
+def bench_quotes(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Quotation extraction and speaker attribution on PolNeAR: P/R/F1 by role, mode and subset.
+
+    \b
+    Example:
+      storytrace bench quotes --data ../shared/data/polnear --split dev
+    """
+    from storytrace.bench import quotes as bench_module
+
+    figures = bench_module.run(data, split=split, limit=limit)
+    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
