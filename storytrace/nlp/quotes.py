@@ -1,0 +1,813 @@
+"""Find quotations in an article: direct, partial (mixed) and indirect, with cue and source mention.
+
+Two layers, both over plain text (no parse is needed, so the stage parses nothing for quotations):
+
+Direct-quote layer (deterministic)
+    Quote marks are paired per paragraph (curly “...”, straight "..." by context). A paragraph that
+    opens a quote and never closes it continues into the next paragraph when that one opens with a quote
+    mark (the newspaper convention for a long quote); the quote is one attribution whose content has one
+    fragment per paragraph. A quote that stands as a sentence of its own (at a paragraph or sentence start,
+    or after ``said:``) is *direct*; its frame (``X said: “...”``, ``“...,” X said``, ``“...,” said X``)
+    gives cue and source. A quote interrupted by its frame (``“A,” he said. “B”``) is one attribution with
+    two fragments, and a whole-quote paragraph with no frame of its own right after a direct quote
+    continues that quote (PolNeAR annotates it as another fragment of the same content).
+
+Cue layer (indirect and partial speech)
+    Outside direct quotes, a reporting cue (``said``, ``told MPs``, ``insisted``, ``according to`` ...) with
+    a source mention beside it takes the clause after it (``said [that] ...``) or, when the cue closes its
+    sentence, the clause before it (``..., he said.``) as content. A content holding quote marks is
+    *partial* (``said it was “outrageous” that ...``), else *indirect*.
+
+Spans follow PolNeAR's conventions: content includes quote marks, a leading "that" and closing
+punctuation; the source is the mention as written ("he", "The Labour peer"); the resolved name goes in
+``Quote.speaker`` (``speakers.resolve``). Public entry points: ``extract(text, article_id)`` and
+``find(doc)`` for a parsed ``Doc`` (its text is used; its parse is not needed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from storytrace.model import Quote, Span
+
+# -- lexicon ------------------------------------------------------------------------------------------
+# Reporting verbs: lemma -> inflected forms. "takes" says how the verb takes its content:
+# "clause" (said [that] ...), "object" (told X [that] ..., asked X whether ...).
+_VERBS: dict[str, tuple[str, ...]] = {
+    "say": ("say", "says", "said", "saying"),
+    "add": ("add", "adds", "added", "adding"),
+    "claim": ("claim", "claims", "claimed", "claiming"),
+    "insist": ("insist", "insists", "insisted", "insisting"),
+    "argue": ("argue", "argues", "argued", "arguing"),
+    "explain": ("explain", "explains", "explained", "explaining"),
+    "note": ("note", "notes", "noted", "noting"),
+    "warn": ("warn", "warns", "warned", "warning"),
+    "write": ("write", "writes", "wrote", "writing"),
+    "declare": ("declare", "declares", "declared", "declaring"),
+    "announce": ("announce", "announces", "announced", "announcing"),
+    "state": ("state", "states", "stated"),
+    "reply": ("reply", "replies", "replied", "replying"),
+    "respond": ("respond", "responds", "responded", "responding"),
+    "acknowledge": ("acknowledge", "acknowledges", "acknowledged", "acknowledging"),
+    "admit": ("admit", "admits", "admitted", "admitting"),
+    "concede": ("concede", "concedes", "conceded", "conceding"),
+    "tweet": ("tweet", "tweets", "tweeted", "tweeting"),
+    "recall": ("recall", "recalls", "recalled", "recalling"),
+    "suggest": ("suggest", "suggests", "suggested", "suggesting"),
+    "predict": ("predict", "predicts", "predicted", "predicting"),
+    "promise": ("promise", "promises", "promised", "promising"),
+    "vow": ("vow", "vows", "vowed", "vowing"),
+    "pledge": ("pledge", "pledges", "pledged", "pledging"),
+    "report": ("report", "reports", "reported", "reporting"),
+    "reveal": ("reveal", "reveals", "revealed", "revealing"),
+    "confirm": ("confirm", "confirms", "confirmed", "confirming"),
+    "complain": ("complain", "complains", "complained", "complaining"),
+    "joke": ("joke", "jokes", "joked", "joking"),
+    "quip": ("quip", "quips", "quipped"),
+    "boast": ("boast", "boasts", "boasted", "boasting"),
+    "testify": ("testify", "testifies", "testified", "testifying"),
+    "continue": ("continued",),
+    "believe": ("believe", "believes", "believed"),
+    "think": ("think", "thinks", "thought"),
+    "conclude": ("conclude", "concludes", "concluded"),
+    "observe": ("observed", "observes"),
+    "contend": ("contend", "contends", "contended"),
+    "maintain": ("maintains", "maintained"),
+    "assert": ("assert", "asserts", "asserted"),
+    "stress": ("stressed", "stresses"),
+    "emphasize": ("emphasized", "emphasised", "emphasizes", "emphasises"),
+    "allege": ("allege", "alleges", "alleged"),
+    "estimate": ("estimates", "estimated"),
+    "agree": ("agreed", "agrees"),
+    "hope": ("hopes", "hoped"),
+    "fear": ("fear", "fears", "feared"),
+    "worry": ("worry", "worries", "worried"),
+    "show": ("show", "shows", "showed"),
+    "find": ("found", "finds"),
+    "indicate": ("indicate", "indicates", "indicated"),
+    "tell": ("tell", "tells", "told", "telling"),
+    "ask": ("ask", "asks", "asked", "asking"),
+    "assure": ("assured", "assures"),
+    "remind": ("reminded", "reminds"),
+    "inform": ("informed", "informs"),
+    "urge": ("urged", "urges", "urging"),
+}
+_OBJECT_VERBS = frozenset({"tell", "ask", "assure", "remind", "inform", "urge"})
+# Verbs that need a "that" (or a quote) to count: "found", "showed", "agreed" are too common otherwise.
+_NEEDS_THAT = frozenset({"show", "find", "indicate", "agree", "hope", "fear", "worry", "estimate", "believe",
+                         "think", "conclude", "continue", "maintain", "state", "report", "reveal", "note",
+                         "confirm", "announce", "predict", "write", "recall", "observe", "urge", "allege"})
+_LEMMA = {form: lemma for lemma, forms in _VERBS.items() for form in forms}
+
+_AUX = frozenset({"has", "have", "had", "also", "later", "previously", "repeatedly", "then", "reportedly",
+                  "once", "recently", "publicly", "privately", "long", "often", "frequently", "further",
+                  "again", "already", "would", "will", "did", "does", "do", "not", "never", "just", "simply",
+                  "even", "still", "both", "all", "clearly", "flatly", "quickly", "immediately", "separately",
+                  "similarly", "correctly", "falsely", "wrongly", "yesterday", "today", "tonight", "openly",
+                  "initially", "ultimately", "subsequently", "first", "since", "could", "might", "now",
+                  "may", "must", "can", "should"})
+_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
+_ANONYMOUS = re.compile(r"\b(?:sources?|insiders?|aides?|officials?|spokes(?:man|woman|person)|"
+                        r"source close|people familiar|person familiar|allies|ally|friends?|critics|"
+                        r"someone|one (?:mp|minister|official|aide))\b", re.I)
+# Words that end a source noun phrase when walking left from a cue.
+_STOP = frozenset("""that which who whom whose but or because while when whether if as after before since though
+although so than is are was were be been being do does did not this these those there here where how what why
+and then also just only even still yet however meanwhile instead thus therefore nor until unless
+once while though has have had amid despite over by about against among under into through during without
+within via per with""".split()) | frozenset(_LEMMA)
+_SUBORDINATORS = frozenset({"as", "when", "after", "while", "because", "amid", "before", "since", "despite", "but",
+                            "and", "though", "although"})
+_NP_INNER = frozenset({"of", "for", "at", "the", "a", "an", "'s", "’s", "and", "on", "in", "to", "from", "with"})
+
+_TOKEN = re.compile(r"[\w][\w.'’-]*\w|\w|[^\w\s]")
+_ABBREV = frozenset("""mr mrs ms dr sen rep gov gen lt col sgt st jr sr mt ft no vs etc inc co corp ltd
+jan feb mar apr jun jul aug sep sept oct nov dec rev prof pres atty supt capt cmdr adm maj""".split())
+_OPEN_MARKS = "“«„"
+_CLOSE_MARKS = "”»"
+_STRAIGHT = '"'
+
+
+@dataclass
+class Found:
+    """One attribution found in a text, offsets into that text."""
+
+    kind: str
+    fragments: list[tuple[int, int]]
+    cue: tuple[int, int] | None = None
+    cue_lemma: str = ""
+    source: tuple[int, int] | None = None
+    confidence: float = 0.5
+    # How the speaker is known: "source" (the mention), "inherit" (continues the previous quote),
+    # "coordinated" (``X said A and insisted B``), "" (none).
+    via: str = "source"
+    inherit_from: int | None = None  # index of the attribution whose speaker this one continues
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return self.fragments[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.fragments[-1][1]
+
+
+# -- text structure -----------------------------------------------------------------------------------
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """Non-empty lines: every line of an article is a paragraph (blank lines are only spacing)."""
+    return [m.span() for m in re.finditer(r"[^\n]+", text) if m.group().strip()]
+
+
+def _is_open_straight(text: str, i: int, start: int, end: int) -> bool | None:
+    """Whether a straight quote mark at ``i`` opens (True), closes (False) or cannot tell (None)."""
+    before = text[i - 1] if i > start else " "
+    after = text[i + 1] if i + 1 < end else " "
+    if (before.isspace() or before in "([—–-/") and not after.isspace():
+        return True
+    if not before.isspace() and (after.isspace() or after in ",.;:!?)—–-"):
+        return False
+    return None
+
+
+def quote_regions(text: str, start: int, end: int, *,
+                  open_at_start: bool = False) -> tuple[list[tuple[int, int]], bool]:
+    """Pair the quote marks of one paragraph; return (regions incl. marks, whether a quote is left open).
+
+    A region left open runs to the paragraph end. ``open_at_start`` is ignored by pairing (each paragraph
+    of a multi-paragraph quote opens its own mark) but lets a paragraph with no opening mark be read as
+    quoted to its first closing mark.
+    """
+    regions: list[tuple[int, int]] = []
+    opened: int | None = None
+    for m in re.finditer(r"[“”«»„\"]", text[start:end]):
+        i = start + m.start()
+        char = m.group()
+        if char in _OPEN_MARKS:
+            is_open: bool | None = True
+        elif char in _CLOSE_MARKS:
+            is_open = False
+        else:
+            is_open = _is_open_straight(text, i, start, end)
+            if is_open is None:
+                is_open = opened is None
+        if is_open:
+            if opened is None:
+                opened = i
+            # a second opening mark inside an open quote: a typo or a nested quote; keep the first
+        elif opened is not None:
+            regions.append((opened, i + 1))
+            opened = None
+        elif open_at_start and not regions:
+            regions.append((start, i + 1))
+    if opened is not None:
+        regions.append((opened, end))
+        return regions, True
+    return regions, False
+
+
+def _sentence_ends(text: str, start: int, end: int, regions: list[tuple[int, int]]) -> list[int]:
+    """Offsets where sentences end inside [start, end), never inside a quote region unless at its close."""
+    def inside(i: int) -> bool:
+        return any(s < i < e for s, e in regions)
+
+    ends: list[int] = []
+    for m in re.finditer(r"[.!?…]+[”\"’)]*(?=\s+[“\"‘(]?[A-Z0-9])", text[start:end]):
+        i = start + m.end()
+        if inside(i - 1) and not any(e == i for _, e in regions):
+            continue
+        word = re.search(r"([\w.]+)[.!?]*[”\"’)]*$", text[start:i])
+        if word and m.group().startswith("."):
+            w = word.group(1).rstrip(".").lower()
+            if w in _ABBREV or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(?:\w\.)+\w", w):
+                continue
+        ends.append(i)
+    ends.append(end)
+    return ends
+
+
+def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    return [(start + m.start(), start + m.end(), m.group()) for m in _TOKEN.finditer(text[start:end])]
+
+
+# -- frames around a direct quote ---------------------------------------------------------------------
+def _cue_at(tokens: list[tuple[int, int, str]], i: int) -> tuple[int, int] | None:
+    """Extend the cue verb at token ``i`` left over auxiliaries and adverbs; return token index range."""
+    first = i
+    while first > 0 and tokens[first - 1][2].lower() in _AUX and not tokens[first - 1][2][:1].isupper():
+        first -= 1
+    return first, i
+
+
+def _source_left(tokens: list[tuple[int, int, str]], cue_first: int, floor: int) -> tuple[int, int] | None:
+    """The source noun phrase ending right before token ``cue_first``; token index range or None."""
+    j = cue_first - 1
+    if j < floor:
+        return None
+    word = tokens[j][2]
+    if word.lower() in _PRONOUNS:
+        return j, j
+    # an appositive: "Manuel Cortes, the general secretary of the TSSA, said"; a participle or adjunct
+    # between commas ("McCluskey, also speaking to Marr, said") is not part of the source
+    if word == ",":
+        return _appositive_source(tokens, j, floor)
+    last = j
+    while j >= floor:
+        w = tokens[j][2]
+        low = w.lower()
+        if w in {",", ";", ":", "(", ")", "—", "–", "“", "”", '"', "."} or (low in _STOP and j != last):
+            break
+        if low in _STOP:
+            return None
+        if not re.match(r"[\w’']", w):
+            break
+        j -= 1
+        if last - j >= 12:
+            return None
+    first = j + 1
+    # drop leading inner words ("of", "and") and a leading lowercase run before a name ("and Mr X")
+    while first <= last and tokens[first][2].lower() in _NP_INNER - {"the", "a", "an"}:
+        first += 1
+    if first > last:
+        return None
+    words = [t[2] for t in tokens[first:last + 1]]
+    if not any(w[:1].isupper() or w.lower() not in _NP_INNER for w in words):
+        return None
+    # a bare lowercase word that cannot head a subject ("today", "now")
+    if len(words) == 1 and words[0].lower() in _AUX:
+        return None
+    return first, last
+
+
+def _appositive_source(tokens: list[tuple[int, int, str]], comma: int, floor: int) -> tuple[int, int] | None:
+    """Source before ``Name, <appositive>[, <appositive>], CUE``: the name, plus appositives that describe it."""
+    commas = [comma]
+    k = comma - 1
+    while k >= floor and len(commas) < 3 and comma - k < 40:
+        if tokens[k][2] == ",":
+            commas.append(k)
+        k -= 1
+    for left in reversed(commas[1:]):  # the farthest name first: "X, a spokesman for Y, which ..., said"
+        head = _source_left(tokens, left, floor)
+        if head is None or not tokens[head[1]][2][:1].isupper() or tokens[head[1]][2].lower() in _PRONOUNS:
+            continue
+        if head[0] > floor and tokens[head[0] - 1][2].lower() not in {",", ":", ";", "and", "but", "(", "—"}:
+            continue
+        first_apposed = tokens[left + 1][2].lower()
+        if first_apposed in {"the", "a", "an", "who", "one"} or tokens[left + 1][2][:1].isupper():
+            return head[0], commas[0] - 1
+        if left == commas[1]:
+            return head
+    return None
+
+
+def _source_right(tokens: list[tuple[int, int, str]], i: int, ceiling: int) -> tuple[int, int] | None:
+    """The source noun phrase starting at token ``i`` (``said Mr Smith, the ...``); token range or None."""
+    if i > ceiling:
+        return None
+    if tokens[i][2].lower() in _PRONOUNS:
+        return i, i
+    j = i
+    while j <= ceiling:
+        w = tokens[j][2]
+        if w in {",", ".", ";", ":", "!", "?", "(", "—", "–", "”", '"'} or (w.lower() in _STOP and j > i):
+            break
+        j += 1
+        if j - i > 12:
+            return None
+    if j == i or not any(t[2][:1].isupper() or t[2].lower() in {"the", "a", "an"} for t in tokens[i:j]):
+        return None
+    return i, j - 1
+
+
+def _lemma(word: str) -> str:
+    return _LEMMA.get(word.lower(), "")
+
+
+# -- the finder ---------------------------------------------------------------------------------------
+class _Paragraph:
+    def __init__(self, text: str, start: int, end: int, open_at_start: bool) -> None:
+        self.start, self.end = start, end
+        self.regions, self.left_open = quote_regions(text, start, end, open_at_start=open_at_start)
+        self.tokens = _tokens(text, start, end)
+        self.sentence_ends = _sentence_ends(text, start, end, self.regions)
+
+    def token_index(self, offset: int) -> int:
+        """Index of the first token starting at or after ``offset``."""
+        for n, (s, _, _) in enumerate(self.tokens):
+            if s >= offset:
+                return n
+        return len(self.tokens)
+
+    def sentence_of(self, offset: int) -> tuple[int, int]:
+        prev = self.start
+        for e in self.sentence_ends:
+            if offset < e:
+                return prev, e
+            prev = e
+        return prev, self.end
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _frame_before(text: str, para: _Paragraph, q_start: int, floor: int) -> tuple[Found | None, bool]:
+    """Cue and source in the words before a quote (``X said: “``); (partial attribution, is a frame)."""
+    lead = text[floor:q_start]
+    if not re.search(r"[:,]\s*$", lead) and lead.strip():
+        return None, False
+    toks = [t for t in para.tokens if floor <= t[0] < q_start]
+    if not toks:
+        return None, False
+    base = para.tokens.index(toks[0])
+    # the cue verb nearest the end of the lead-in, within a few words of the colon ("said in a statement:")
+    for k in range(len(toks) - 1, max(-1, len(toks) - 9), -1):
+        word = toks[k][2]
+        if _lemma(word):
+            first, last = _cue_at(para.tokens, base + k)
+            src = _source_left(para.tokens, first, base)
+            if src is None and k + 1 < len(toks):
+                src = _source_right(para.tokens, base + k + 1, base + len(toks) - 1)
+                if src is not None and para.tokens[src[1]][1] < q_start - 3 and toks[-1][2] not in ":,":
+                    src = None
+            cue_end = para.tokens[last][1]
+            if toks[-1][2] == ":" and base + len(toks) - 1 == last + 1:
+                cue_end = toks[-1][1]  # PolNeAR puts a colon right after the verb into the cue
+            found = Found("direct", [], cue=(para.tokens[first][0], cue_end), cue_lemma=_lemma(word),
+                          source=(para.tokens[src[0]][0], para.tokens[src[1]][1]) if src else None,
+                          confidence=0.9 if src else 0.6)
+            return found, True
+    if toks[-1][2] == ":" and len(toks) <= 8:
+        # "Trump: “...”" or "The statement read:"
+        src = _source_left(para.tokens, base + len(toks) - 1, base)
+        if src is not None:
+            return Found("direct", [], cue=(toks[-1][0], toks[-1][1]), cue_lemma=":",
+                         source=(para.tokens[src[0]][0], para.tokens[src[1]][1]), confidence=0.7), True
+    return None, toks[-1][2] == ":"
+
+
+def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None, int]:
+    """Cue and source right after a quote (``,” he said.``); (partial attribution, offset where the frame ends)."""
+    k = para.token_index(q_end)
+    toks = para.tokens
+    if k < len(toks) and toks[k][2] == ",":
+        k += 1
+    if k >= len(toks):
+        return None, q_end
+    # "said X" / "X said" / "X, the ..., said"
+    limit = min(len(toks) - 1, k + 16)
+    for n in range(k, limit + 1):
+        word = toks[n][2]
+        if word in {".", "!", "?", "“", '"', ";"} and n > k:
+            break
+        if not _lemma(word):
+            continue
+        first, last = _cue_at(toks, n)
+        first = max(first, k)
+        if first > k:
+            src = _source_left(toks, first, k)
+            if src is None or src[0] != k:
+                continue
+        else:
+            end_tok = n + 1
+            while end_tok < len(toks) and toks[end_tok][2] not in {",", ".", ";", "!", "?", "“", '"', "("}:
+                end_tok += 1
+            src = _source_right(toks, n + 1, end_tok - 1) if n + 1 < len(toks) else None
+        frame_end = _clause_end(toks, last + 1)
+        return Found("direct", [], cue=(toks[first][0], toks[last][1]), cue_lemma=_lemma(word),
+                     source=(toks[src[0]][0], toks[src[1]][1]) if src else None,
+                     confidence=0.9 if src else 0.6), frame_end
+    return None, q_end
+
+
+def _clause_end(toks: list[tuple[int, int, str]], n: int) -> int:
+    """Offset just after the frame's clause: up to the next full stop, comma before a quote, or quote."""
+    while n < len(toks):
+        w = toks[n][2]
+        if w in {".", "!", "?", ";"}:
+            return toks[n][1]
+        if w in {"“", '"', ":"}:
+            return toks[n - 1][1] if n else toks[n][0]
+        if w == "," and n + 1 < len(toks) and toks[n + 1][2] in {"“", '"'}:
+            return toks[n][1]
+        n += 1
+    return toks[-1][1] if toks else 0
+
+
+def find_in_text(text: str) -> list[Found]:
+    """Find every attribution in ``text``; offsets into ``text``."""
+    found: list[Found] = []
+    paras: list[_Paragraph] = []
+    open_quote = False
+    for start, end in paragraphs(text):
+        para = _Paragraph(text, start, end, open_at_start=False)
+        paras.append(para)
+    direct_spans: list[tuple[int, int]] = []  # covered by direct quotes and their frames
+    last_direct: int | None = None  # index into found of the quote the previous paragraph ended with
+    pending: Found | None = None  # a multi-paragraph quote still open
+    for p, para in enumerate(paras):
+        ended_with_direct: int | None = None
+        regions = para.regions
+        for r, (q_start, q_end) in enumerate(regions):
+            continues = pending is not None and r == 0 and q_start == para.start
+            if pending is not None and not continues:
+                pending = None
+            if continues:
+                assert pending is not None
+                pending.fragments.append((q_start, q_end))
+                direct_spans.append((q_start, q_end))
+                if q_end == para.end and para.left_open:
+                    ended_with_direct = found.index(pending)
+                    continue
+                idx = found.index(pending)
+                pending = None
+                ended_with_direct = idx
+                continue
+            sent_start, sent_end = para.sentence_of(q_start)
+            prev_region_end = regions[r - 1][1] if r else para.start
+            floor = max(sent_start, prev_region_end)
+            before, is_frame = _frame_before(text, para, q_start, floor)
+            lead = text[floor:q_start].strip()
+            standalone = not lead or is_frame
+            after, frame_end = (None, q_end)
+            tail = text[q_end:para.end]
+            if standalone and before is None:
+                after, frame_end = _frame_after(text, para, q_end)
+            ends_sentence = (q_end >= para.end or re.match(r"\s*(?:[.!?]|$)", tail) is not None
+                             or text[q_end - 2:q_end - 1] in ".!?" or after is not None)
+            if not standalone or not ends_sentence:
+                continue  # an embedded quote: the cue layer reads the sentence around it
+            words = len(re.findall(r"\w+", text[q_start:q_end]))
+            attribution = before or after
+            if attribution is None:
+                # a whole-quote unit with no frame: a continuation of the previous direct quote, if any
+                prev = last_direct if r == 0 else (len(found) - 1 if found and found[-1].kind == "direct"
+                                                    and found[-1].end <= q_start
+                                                    and found[-1].notes.get("para") == p else None)
+                if prev is not None and (r == 0 and q_start == para.start or r > 0):
+                    found[prev].fragments.append((q_start, q_end))
+                    direct_spans.append((q_start, q_end))
+                    if q_end == para.end and para.left_open:
+                        pending = found[prev]
+                    ended_with_direct = prev
+                    continue
+                if words < 4:
+                    continue
+                attribution = Found("direct", [], source=None, confidence=0.35, via="")
+            attribution.fragments = [(q_start, q_end)]
+            attribution.notes["para"] = p
+            attribution.kind = "direct"
+            found.append(attribution)
+            direct_spans.append((floor if before else q_start, max(q_end, frame_end)))
+            ended_with_direct = len(found) - 1
+            if q_end == para.end and para.left_open:
+                pending = attribution
+        # a quote interrupted by its frame: "“A,” he said. “B”" -> merge B into A
+        last_direct = ended_with_direct if (ended_with_direct is not None
+                                            and _ends_paragraph(text, found[ended_with_direct], para)) else None
+        if pending is not None and not para.left_open:
+            pending = None
+        open_quote = para.left_open
+    del open_quote
+    _merge_interrupted(text, found, paras)
+    found += _cue_layer(text, paras, direct_spans)
+    found.sort(key=lambda f: f.start)
+    return found
+
+
+def _ends_paragraph(text: str, f: Found, para: _Paragraph) -> bool:
+    """Whether the paragraph ends with this quote or its frame (so a next quote paragraph may continue it)."""
+    tail = text[f.end:para.end]
+    return len(re.findall(r"\w+", tail)) <= 12 and f.end >= para.start
+
+
+def _merge_interrupted(text: str, found: list[Found], paras: list[_Paragraph]) -> None:
+    """Merge ``“A,” X said. “B”`` (B with no frame and in the same paragraph) into one attribution."""
+    merged: list[Found] = []
+    for f in found:
+        prev = merged[-1] if merged else None
+        if (prev is not None and f.via == "" and f.source is None and f.cue is None
+                and prev.notes.get("para") == f.notes.get("para") and prev.cue is not None):
+            prev.fragments += f.fragments
+            continue
+        merged.append(f)
+    found[:] = merged
+
+
+# -- cue layer: indirect and partial speech -----------------------------------------------------------
+def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(a[0] < e and s < a[1] for s, e in spans)
+
+
+def _cue_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]]) -> list[Found]:
+    out: list[Found] = []
+    for para in paras:
+        toks = para.tokens
+        prev = para.start
+        for sent_end in para.sentence_ends:
+            s_start, s_end = _strip(text, prev, sent_end)
+            prev = sent_end
+            if s_start >= s_end or _overlaps((s_start, s_end), taken) and _inside_any((s_start, s_end), taken):
+                continue
+            idx = [n for n, t in enumerate(toks) if s_start <= t[0] < s_end]
+            if not idx:
+                continue
+            out += _sentence_attributions(text, para, idx[0], idx[-1], taken)
+    return out
+
+
+def _inside_any(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(s <= a[0] and a[1] <= e for s, e in spans)
+
+
+def _in_quote(para: _Paragraph, offset: int) -> bool:
+    return any(s < offset < e for s, e in para.regions)
+
+
+def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int,
+                           taken: list[tuple[int, int]]) -> list[Found]:
+    toks = para.tokens
+    found: list[Found] = []
+    used_until = lo  # tokens before this are content or frame of an earlier attribution
+    n = lo
+    while n <= hi:
+        word = toks[n][2]
+        low = word.lower()
+        if _in_quote(para, toks[n][0]) or _overlaps((toks[n][0], toks[n][1]), taken):
+            n += 1
+            continue
+        # "according to X, ..." / "..., according to X."
+        if low == "according" and n + 1 <= hi and toks[n + 1][2].lower() == "to":
+            f = _according(text, para, n, lo, hi)
+            if f is not None:
+                found.append(f)
+                n += 2
+                continue
+        lemma = _lemma(word)
+        if not lemma or (word[:1].isupper() and n != lo):
+            n += 1
+            continue
+        first, last = _cue_at(toks, n)
+        first = max(first, used_until)
+        participle = word.lower().endswith("ing")
+        src = _source_left(toks, first, max(lo, used_until)) if first > lo and not participle else None
+        via = "source"
+        rest = hi - last
+        if src is not None and src[0] > lo and toks[src[0] - 1][2] == ",":
+            tail = [t[2].lower() for t in toks[last + 1:hi + 1]]
+            at_end = rest <= 0 or tail[0] in {".", "!", "?"} or (
+                tail[0] == "," and len(tail) > 1 and tail[1] in _SUBORDINATORS)
+            short_tail = rest <= 6 and "that" not in tail and tail[-1] in {".", "!", "?"} and "," not in tail
+            use_postposed = at_end or short_tail
+        else:
+            use_postposed = False
+        if use_postposed:
+            f = _postposed_left(text, para, n, lo, hi, lemma)
+            if f is not None:
+                found.append(f)
+                n += 1
+                continue
+        if participle:
+            via = "participle"  # "..., saying he will continue": the clause's subject speaks
+        elif src is None and first > lo and toks[first - 1][2].lower() == "and" and found:
+            via = "coordinated"  # "X said A and insisted B": B shares A's speaker
+        elif src is None:
+            f = _postposed(text, para, n, lo, hi, lemma)
+            if f is not None:
+                found.append(f)
+            n += 1
+            continue
+        # content after the cue: skip an object for tell-verbs, and adjuncts before "that"
+        c = last + 1
+        if c > hi:
+            n += 1
+            continue
+        if lemma in _OBJECT_VERBS:
+            c = _skip_object(toks, c, hi)
+        that = next((m for m in range(c, min(hi, c + 8) + 1) if toks[m][2].lower() == "that"), None)
+        if that is not None and all(toks[m][2] not in {",", "“", '"'} or m == c for m in range(c, that)):
+            c = that
+        elif toks[c][2] in {",", ":"}:
+            c += 1
+        if c > hi or (lemma in _NEEDS_THAT and toks[c][2].lower() != "that"
+                      and not _in_quote(para, toks[c][0] + 1) and toks[c][2] not in {"“", '"'}):
+            n += 1
+            continue
+        end = _content_end(toks, c, hi)
+        content = (toks[c][0], toks[end][1])
+        words = len(re.findall(r"\w+", text[content[0]:content[1]]))
+        if words < 3:
+            n += 1
+            continue
+        kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+        f = Found(kind, [content], cue=(toks[first][0], toks[last][1]), cue_lemma=lemma,
+                  source=(toks[src[0]][0], toks[src[1]][1]) if src else None,
+                  confidence=0.7 if src else 0.5, via=via,
+                  inherit_from=-1 if via == "coordinated" else None)
+        f.notes["sentence"] = (toks[lo][0], toks[hi][1])
+        found.append(f)
+        used_until = end + 1
+        n = end + 1
+    return found
+
+
+def _skip_object(toks: list[tuple[int, int, str]], c: int, hi: int) -> int:
+    """Skip the addressee of ``told``/``asked`` (``told Sky News``, ``told reporters on Monday``)."""
+    m = c
+    while m <= hi and m - c < 6:
+        w = toks[m][2]
+        low = w.lower()
+        if low in {"that", "whether", "if", "why", "how", "what", "to", ":", ",", "“", '"'}:
+            return m
+        if low in _PRONOUNS and m > c:
+            return m
+        m += 1
+    # no clear boundary: take one noun phrase (capitalised run or a pronoun/short phrase)
+    m = c
+    if toks[m][2].lower() in {"him", "her", "them", "us", "me", "reporters", "journalists"}:
+        return m + 1
+    while m <= hi and (toks[m][2][:1].isupper() or toks[m][2].lower() in {"the", "of", "a"}):
+        if m > c and (toks[m][2].lower().rstrip(".") in {"mr", "mrs", "ms", "dr", "sir", "lord", "lady"}
+                      or (m + 1 <= hi and toks[m + 1][2] in {"'s", "’s"})
+                      or toks[m][2].endswith(("'s", "’s"))):
+            break
+        m += 1
+    return m if m > c else c
+
+
+def _content_end(toks: list[tuple[int, int, str]], c: int, hi: int) -> int:
+    """Last token of a content starting at ``c``: the sentence end, before its full stop or a trailing cue."""
+    end = hi
+    for m in range(c + 1, hi + 1):
+        w = toks[m][2]
+        low = w.lower()
+        # a second cue coordinated with this one: "said A and insisted B"
+        if low == "and" and m + 1 <= hi and _lemma(toks[m + 1][2]) and not toks[m + 1][2][:1].isupper():
+            return m - 1
+        # ", according to X" closes the content
+        if w == "," and m + 2 <= hi and toks[m + 1][2].lower() == "according" and toks[m + 2][2].lower() == "to":
+            return m - 1
+        # ", Labour sources said." closes the content: a second, postposed attribution follows
+        if w == "," and m + 1 <= hi and _trailing_frame(toks, m + 1, hi):
+            return m - 1
+    return end
+
+
+def _trailing_frame(toks: list[tuple[int, int, str]], m: int, hi: int) -> bool:
+    """Whether tokens m..hi are ``SOURCE CUE[ adjuncts].`` closing a sentence."""
+    for n in range(m + 1, min(hi, m + 8) + 1):
+        if _lemma(toks[n][2]) and not toks[n][2].lower().endswith("ing"):
+            first, _ = _cue_at(toks, n)
+            src = _source_left(toks, first, m)
+            tail = [t[2] for t in toks[n + 1:hi + 1]]
+            return (src is not None and src[0] == m and len(tail) <= 5 and "that" not in tail
+                    and not any(t in {",", "“", '"'} for t in tail))
+    return False
+
+
+def _according(text: str, para: _Paragraph, n: int, lo: int, hi: int) -> Found | None:
+    toks = para.tokens
+    cue = (toks[n][0], toks[n + 1][1])
+    s = n + 2
+    e = s
+    while e <= hi and toks[e][2] not in {",", ".", ";", "!", "?"}:
+        e += 1
+    if e == s:
+        return None
+    source = (toks[s][0], toks[e - 1][1])
+    if n > lo and toks[n - 1][2] == "," and n - 1 > lo:
+        content = (toks[lo][0], toks[n - 2][1])
+    elif n == lo and e <= hi and toks[e][2] == ",":
+        if e + 1 > hi:
+            return None
+        content = (toks[e + 1][0], toks[hi][1])
+    else:
+        return None
+    kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+    return Found(kind, [content], cue=cue, cue_lemma="according to", source=source, confidence=0.6)
+
+
+def _postposed(text: str, para: _Paragraph, n: int, lo: int, hi: int, lemma: str) -> Found | None:
+    """``CONTENT, X said.`` / ``CONTENT, said X.``: a cue near the sentence end with its content before."""
+    toks = para.tokens
+    # "..., said Mr Smith." : source after the cue
+    if n > lo + 2 and toks[n - 1][2] == ",":
+        end_tok = n + 1
+        while end_tok <= hi and toks[end_tok][2] not in {",", ".", ";", "!", "?"}:
+            end_tok += 1
+        src = _source_right(toks, n + 1, end_tok - 1) if n + 1 <= hi else None
+        if src is not None and (end_tok > hi or toks[end_tok][2] in {".", "!", "?", ","}):
+            content = (toks[lo][0], toks[n - 2][1])
+            if len(re.findall(r"\w+", text[content[0]:content[1]])) >= 4:
+                kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+                return Found(kind, [content], cue=(toks[n][0], toks[n][1]), cue_lemma=lemma,
+                             source=(toks[src[0]][0], toks[src[1]][1]), confidence=0.6)
+    return _postposed_left(text, para, n, lo, hi, lemma)
+
+
+def _postposed_left(text: str, para: _Paragraph, n: int, lo: int, hi: int, lemma: str) -> Found | None:
+    """``CONTENT, X said [to reporters].``: the source before the cue, right after a comma."""
+    toks = para.tokens
+    first, last = _cue_at(toks, n)
+    j = first - 1
+    while j > lo and toks[j][2] != ",":
+        j -= 1
+    if j <= lo + 2 or toks[j][2] != ",":
+        return None
+    src = _source_left(toks, first, j + 1)
+    if src is None or src[0] != j + 1:
+        return None
+    rest = [t[2] for t in toks[last + 1:hi + 1]]
+    subordinate = len(rest) > 1 and rest[0] == "," and rest[1].lower() in _SUBORDINATORS
+    if not subordinate and (len(rest) > 8 or any(_lemma(w) for w in rest)):
+        return None
+    content = (toks[lo][0], toks[j - 1][1])
+    kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+    return Found(kind, [content], cue=(toks[first][0], toks[last][1]), cue_lemma=lemma,
+                 source=(toks[src[0]][0], toks[src[1]][1]), confidence=0.6)
+
+
+# -- public API ---------------------------------------------------------------------------------------
+def _span(text: str, start: int, end: int) -> Span:
+    return Span(start, end, text[start:end])
+
+
+def to_quotes(text: str, found: list[Found], article_id: str = "") -> list[Quote]:
+    """Resolve speakers and turn found attributions into ``Quote`` records (offsets into ``text``)."""
+    from storytrace.nlp import speakers
+
+    resolved = speakers.resolve(text, found)
+    quotes: list[Quote] = []
+    for f, who in zip(found, resolved, strict=True):
+        frags = tuple(_span(text, s, e) for s, e in f.fragments)
+        quotes.append(Quote(
+            article_id=article_id,
+            kind=f.kind,
+            content=_span(text, f.start, f.end),
+            content_spans=frags if len(frags) > 1 else (),
+            cue=_span(text, *f.cue) if f.cue else None,
+            cue_lemma=f.cue_lemma,
+            source=_span(text, *f.source) if f.source else None,
+            speaker=who.speaker,
+            anonymous=who.anonymous,
+            unresolved_reason=who.reason,
+            confidence=round(f.confidence * who.confidence, 3),
+        ))
+    return quotes
+
+
+def extract(text: str, article_id: str = "") -> list[Quote]:
+    """Return every quotation of ``text`` with cue, source mention and resolved speaker."""
+    return to_quotes(text, find_in_text(text), article_id)
+
+
+def find(doc: Any) -> list[Quote]:
+    """Return the quotations of a spaCy ``Doc`` (offsets into ``doc.text``); the parse is not needed."""
+    return extract(doc.text)
