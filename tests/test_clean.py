@@ -258,6 +258,14 @@ def test_related_block_stops_at_the_next_prose():
     ]
 
 
+def test_menus_at_the_edges_of_page_text_go_and_lists_inside_stay():
+    menu = ["Home", "News", "Sport", "Weather", "Business"]
+    facts = ["Length: 40 miles", "Crossing: 2 hours", "Sailings: 4 a day", "Fare: £12", "Operator: CalMac"]
+    raw = "\n".join([*menu, BODY_A, *facts, BODY_B, *menu])
+    removed = _removed(raw)
+    assert removed == [("chrome" if item == "Home" else "navigation", item) for item in menu + menu]
+
+
 def test_empty_and_blank_texts():
     for raw in ("", "\n\n  \n"):
         cleaned = clean(raw, metadata=Metadata(), settings=SETTINGS)

@@ -10,6 +10,7 @@ stage finds in it maps back to the raw characters the reader can check. Each dro
     caption / credit             photo captions and picture credits
     related-links                a "More from ..." / "Related" header and the headlines listed under it
     inline-link                  a headline standing alone between body paragraphs: a link to another article
+    navigation                   a menu or link list (5+ lines of at most 4 words) before or after the prose
     repeated-in-article          a second copy of a line (the longest copy is kept)
 
 The rules are conservative by design: the generic ones (repeats, inline links) never touch a line that
@@ -123,6 +124,10 @@ _CAPTION_CHARS = 320
 _NAME_COLON = re.compile(r"[A-Z][\w'’.-]+(?: (?:[A-Z][\w'’.-]*|de|van|von|der|da|al|bin|la|le)){0,3}: \S")
 
 _REPEAT_MIN_CHARS = 20
+# Menus: at least this many short lines in a row, none a sentence.
+_NAV_CHARS = 40
+_NAV_WORDS = 4
+_NAV_RUN = 5
 # List items and table rows as trafilatura writes them: repeating is their nature.
 _LIST_ITEM = re.compile(r"(?:[-*•|]|\d+[.)])\s")
 
@@ -256,6 +261,7 @@ def clean(
             drop.add(i, reason)
     _captions(lines, drop)
     _related_links(lines, drop)
+    _navigation(lines, drop)
     for i, line in enumerate(lines):
         if _INLINE_LINK_PREFIX.fullmatch(line.text) and _is_headline_like(line.text):
             drop.add(i, "inline-link")
@@ -316,6 +322,36 @@ def _related_links(lines: list[Line], drop: _Removals) -> None:
             drop.add(j, "related-links")
             j += 1
         i = j
+
+
+def _navigation(lines: list[Line], drop: _Removals) -> None:
+    """A run of many short non-sentence lines before the first or after the last paragraph of prose.
+
+    That is a menu, a link list or a footer of a page copied whole; inside the article such runs are
+    more often its own lists or tables, and stay.
+    """
+    body = [i for i, line in enumerate(lines) if i not in drop.reasons and _is_body(line.text)]
+    if not body:
+        return
+    first, last = body[0], body[-1]
+    run: list[int] = []
+    for i in [*range(len(lines)), -1]:
+        text = lines[i].text if i >= 0 else ""
+        if i >= 0 and (i in drop.reasons or _is_menu_item(text)):
+            run.append(i)
+            continue
+        at_edge = bool(run) and (run[-1] < first or run[0] > last)
+        if at_edge and len(run) >= _NAV_RUN:
+            for j in run:
+                drop.add(j, "navigation")
+        run = []
+
+
+def _is_menu_item(text: str) -> bool:
+    return (
+        len(text) <= _NAV_CHARS and len(text.split()) <= _NAV_WORDS and not ends_like_sentence(text)
+        and not _DOUBLE_QUOTES.search(text) and not _LIST_ITEM.match(text)
+    )
 
 
 def _repeats(lines: list[Line], drop: _Removals, settings: Settings) -> None:
