@@ -107,12 +107,50 @@ def people(payloads: Iterable[tuple[str, Mapping[str, Any]]], settings: Settings
     return {"people": [{"name": n, "articles": c} for n, c in mentions.most_common(200)]}
 
 
+# -- quotes: quotations with cue, source mention and in-article speaker ------------------------------------
+def quotes(article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
+    """Find quotations (direct, partial, indirect) in the clean text and resolve their speakers."""
+    from storytrace.nlp.quotes import extract
+
+    to_raw = article.clean.span_to_raw
+    raw = article.raw_text
+
+    def span(start: int, end: int) -> tuple[int, int, str]:
+        r_start, r_end = to_raw(start, end)
+        return r_start, r_end, raw[r_start:r_end]
+
+    found = []
+    for q in extract(article.clean.text, article.id):
+        c_start, c_end, c_text = span(q.content.start, q.content.end)
+        cue = span(q.cue.start, q.cue.end) if q.cue else None
+        source = span(q.source.start, q.source.end) if q.source else None
+        found.append({
+            "kind": q.kind, "content": c_text, "content_start": c_start, "content_end": c_end,
+            "content_spans": [list(span(f.start, f.end)[:2]) for f in q.content_spans or (q.content,)],
+            "cue": cue[2] if cue else None, "cue_start": cue[0] if cue else None, "cue_end": cue[1] if cue else None,
+            "cue_lemma": q.cue_lemma,
+            "source": source[2] if source else None, "source_start": source[0] if source else None,
+            "source_end": source[1] if source else None,
+            "speaker": q.speaker, "anonymous": q.anonymous, "unresolved_reason": q.unresolved_reason,
+            "confidence": q.confidence,
+        })
+    kinds = Counter(q["kind"] for q in found)
+    summary: dict[str, int | float] = {
+        "quotes": len(found), **{k: kinds.get(k, 0) for k in ("direct", "partial", "indirect")},
+        "speakers_resolved": sum(1 for q in found if q["speaker"]),
+        "anonymous": sum(1 for q in found if q["anonymous"]),
+        "unresolved": sum(1 for q in found if not q["speaker"] and not q["anonymous"]),
+    }
+    return StageOutput("quotes", article.id, {"quotes": found}, summary)
+
+
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
         Stage("profile", "1", profile, "paragraph, word, quotation-mark and number counts"),
         Stage("entities", "1", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
               unavailable=_nlp_unavailable),
+        Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker"),
     ]
 }
 CORPUS_STAGES: dict[str, CorpusStage] = {

@@ -122,7 +122,8 @@ _SUBORDINATORS = frozenset({"as", "when", "after", "while", "because", "amid", "
                             "and", "though", "although"})
 _NP_INNER = frozenset({"of", "for", "at", "the", "a", "an", "'s", "’s", "and", "on", "in", "to", "from", "with"})
 
-_TOKEN = re.compile(r"[\w][\w.'’-]*\w|\w|[^\w\s]")
+_TOKEN = re.compile(r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|St|Jr|Sr|Prof|Rev|Capt|Adm|Maj|Atty|Pres|Gens)\.(?=\s)"
+                    r"|(?:[A-Z]\.){2,}|[A-Z]\.(?=\s[A-Z])|\d[\d,.]*\d|[\w][\w.'’-]*\w|\w|[^\w\s]")
 _ABBREV = frozenset("""mr mrs ms dr sen rep gov gen lt col sgt st jr sr mt ft no vs etc inc co corp ltd
 jan feb mar apr jun jul aug sep sept oct nov dec rev prof pres atty supt capt cmdr adm maj""".split())
 _OPEN_MARKS = "“«„"
@@ -253,6 +254,15 @@ def _source_left(tokens: list[tuple[int, int, str]], cue_first: int, floor: int)
     # between commas ("McCluskey, also speaking to Marr, said") is not part of the source
     if word == ",":
         return _appositive_source(tokens, j, floor)
+    if word == ")":  # "Rep. John Mica (R-Fla.) said": the bracket belongs to the name before it
+        k = j
+        while k > floor and tokens[k][2] != "(" and j - k < 8:
+            k -= 1
+        if tokens[k][2] == "(" and k > floor:
+            head = _source_left(tokens, k, floor)
+            if head is not None:
+                return head[0], j
+        return None
     last = j
     while j >= floor:
         w = tokens[j][2]
@@ -285,13 +295,14 @@ def _appositive_source(tokens: list[tuple[int, int, str]], comma: int, floor: in
     """Source before ``Name, <appositive>[, <appositive>], CUE``: the name, plus appositives that describe it."""
     commas = [comma]
     k = comma - 1
-    while k >= floor and len(commas) < 3 and comma - k < 40:
+    while k >= floor and len(commas) < 4 and comma - k < 45:
         if tokens[k][2] == ",":
             commas.append(k)
         k -= 1
     for left in reversed(commas[1:]):  # the farthest name first: "X, a spokesman for Y, which ..., said"
         head = _source_left(tokens, left, floor)
-        if head is None or not tokens[head[1]][2][:1].isupper() or tokens[head[1]][2].lower() in _PRONOUNS:
+        if head is None or tokens[head[1]][2].lower() in _PRONOUNS or not (
+                tokens[head[1]][2][:1].isupper() or tokens[head[0]][2].lower() in {"the", "a", "an"}):
             continue
         if head[0] > floor and tokens[head[0] - 1][2].lower() not in {",", ":", ";", "and", "but", "(", "—"}:
             continue
@@ -403,9 +414,11 @@ def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None,
         return None, q_end
     # "said X" / "X said" / "X, the ..., said"
     limit = min(len(toks) - 1, k + 16)
+    depth = 0
     for n in range(k, limit + 1):
         word = toks[n][2]
-        if word in {".", "!", "?", "“", '"', ";"} and n > k:
+        depth += (word == "(") - (word == ")")
+        if word in {".", "!", "?", "“", '"', ";"} and n > k and depth <= 0:
             break
         if not _lemma(word):
             continue
@@ -591,10 +604,14 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int,
                 n += 2
                 continue
         lemma = _lemma(word)
+        if low in {"call", "calls", "called", "calling"} and n + 1 <= hi and toks[n + 1][2].lower() in {"on", "for"}:
+            lemma = "call"
         if not lemma or (word[:1].isupper() and n != lo):
             n += 1
             continue
         first, last = _cue_at(toks, n)
+        if lemma == "call":
+            last = n + 1
         first = max(first, used_until)
         participle = word.lower().endswith("ing")
         src = _source_left(toks, first, max(lo, used_until)) if first > lo and not participle else None
@@ -616,8 +633,9 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int,
                 continue
         if participle:
             via = "participle"  # "..., saying he will continue": the clause's subject speaks
-        elif src is None and first > lo and toks[first - 1][2].lower() == "and" and found:
-            via = "coordinated"  # "X said A and insisted B": B shares A's speaker
+        elif src is None and first > lo and toks[first - 1][2].lower() in {"and", "but"}:
+            # "X said A and insisted B": B shares A's speaker; "X refused ... but said B": X speaks
+            via = "coordinated" if found else "participle"
         elif src is None:
             f = _postposed(text, para, n, lo, hi, lemma)
             if f is not None:
@@ -636,7 +654,7 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int,
             c = that
         elif toks[c][2] in {",", ":"}:
             c += 1
-        if c > hi or (lemma in _NEEDS_THAT and toks[c][2].lower() != "that"
+        if c > hi or (lemma in _NEEDS_THAT and toks[c][2].lower() not in {"that", "he", "she", "they", "we", "it", "i"}
                       and not _in_quote(para, toks[c][0] + 1) and toks[c][2] not in {"“", '"'}):
             n += 1
             continue

@@ -210,9 +210,10 @@ def _sentence_subjects(text: str, names: _Names, quoted: list[tuple[int, int]]) 
         if not name or name[0].lower() in _LEAD_STOP | _NOT_NAMES:
             continue
         canonical, _ = names.canonical(name)
-        if canonical is None:
-            continue
         title = _title_before(" ".join(np))
+        if canonical is None or (len(name) == 1 and name[0] not in names.by_surname and title is None
+                                 and name[0] not in names.gender):
+            continue
         person = names.is_person(canonical) or title is not None
         gender = names.gender.get(canonical, "") or ("m" if title in _MALE_TITLES else "f" if title in
                                                       _FEMALE_TITLES else "")
@@ -268,9 +269,9 @@ def resolve(text: str, found: list[Found]) -> list[Resolution]:
         res = _resolve_one(text, f, names, events, mentions,
                            results.get(previous) if previous is not None else None)
         results[i] = res
-        if f.source is not None and res.speaker:
-            events.append(_Event(f.source[0], res.speaker, res.person,
-                                 names.gender.get(res.speaker, "")))
+        anchor = f.source or f.cue
+        if anchor is not None and res.speaker:
+            events.append(_Event(anchor[0], res.speaker, res.person, names.gender.get(res.speaker, "")))
         previous = i
     return [results[i] for i in range(len(found))]
 
@@ -297,11 +298,17 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
         if f.via in ("coordinated", "inherit") and previous is not None:
             return Resolution(previous.speaker, previous.anonymous, previous.reason, 0.9, previous.person)
         if f.via == "participle" and f.cue is not None:
+            # the sentence's subject, else the one person named before the cue in that sentence
             start = _sentence_start(text, f.cue[0])
-            ante = _antecedent([e for e in events + mentions if e.offset >= start], f.cue[0], 400,
-                               person=None, skip=skip)
+            ante = _antecedent([e for e in events if e.offset >= start], f.cue[0], 400, person=None, skip=skip)
             if ante is not None:
                 return Resolution(ante.name, confidence=0.6, person=ante.person)
+            named = {e.name for e in mentions if start <= e.offset < f.cue[0]
+                     and not any(a <= e.offset < b for a, b in skip)}
+            if len(named) == 1:
+                return Resolution(named.pop(), confidence=0.55)
+            if named:
+                return Resolution(None, reason="several people named before the cue: " + ", ".join(sorted(named)))
             return Resolution(None, reason="participle cue with no subject before it")
         return Resolution(None, reason="no source in the text", confidence=1.0)
     mention = text[f.source[0]:f.source[1]]
@@ -309,6 +316,10 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
     if low in _PRONOUN_GENDER:
         ante = _antecedent(events, f.source[0], PRONOUN_WINDOW, person=True, gender=_PRONOUN_GENDER[low],
                            skip=skip)
+        single = _antecedent([e for e in events if not e.person and " " not in e.name and not e.name.isupper()],
+                             f.source[0], PRONOUN_WINDOW, person=False, skip=skip)
+        if single is not None and (ante is None or single.offset > ante.offset):
+            return Resolution(single.name, confidence=0.6)  # "Blair said ... He added": a bare name speaks
         if ante is None:
             return Resolution(None, reason=f"pronoun {mention!r} with no person before it", confidence=1.0)
         return Resolution(ante.name, confidence=0.85)
@@ -344,11 +355,13 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
         before = _sentence_start(text, max(0, here - 2)) if here else 0
         subject = _antecedent([e for e in events if e.offset >= before], f.source[0], DESCRIPTION_WINDOW,
                               person=True, skip=skip)
-        if subject is None:
+        opens_with_pronoun = re.match(r"\s*(?:\w+,\s*)?(?:but |and |yet )?(?:he|she)\b", text[before:here], re.I)
+        if subject is None and not opens_with_pronoun:
             named = {e.name for e in mentions if before <= e.offset < f.source[0]
                      and not any(s <= e.offset < t for s, t in skip)}
             if len(named) == 1:
                 return Resolution(named.pop(), confidence=0.65)
+        if subject is None:
             subject = _antecedent(events, f.source[0], DESCRIPTION_WINDOW, person=True, skip=skip)
         if subject is not None:
             return Resolution(subject.name, confidence=0.7)
