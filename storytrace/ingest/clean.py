@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from storytrace.model import Cleaned, Metadata, RemovedLine
 from storytrace.settings import Settings
@@ -30,7 +31,6 @@ from storytrace.settings import Settings
 # Ends like a sentence: terminal punctuation, then any closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?…][\"'“”‘’»)\]]*$")
 _DOUBLE_QUOTES = re.compile(r"[\"“”„«»]")
-_SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 _FOLD = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "\xa0": " "})
 
@@ -158,6 +158,9 @@ def split_lines(raw_text: str) -> list[Line]:
     return lines
 
 
+# Keys and credit splits are pure functions of a line and are asked for several times per line (and for
+# the same furniture lines across articles): caching them keeps cleaning fast.
+@lru_cache(maxsize=1 << 16)
 def line_key(line: str) -> str:
     """Normalise a line for counting it across articles: case, spaces, quote styles and numbers folded.
 
@@ -165,7 +168,8 @@ def line_key(line: str) -> str:
     as one line of the outlet's furniture.
     """
     text = unicodedata.normalize("NFKC", line).translate(_FOLD).casefold()
-    return _SPACES.sub(" ", _DIGITS.sub("0", text)).strip()
+    # str.split() folds whitespace runs like \s+ does, several times faster than a regex substitution.
+    return " ".join(_DIGITS.sub("0", text).split())
 
 
 def candidate_lines(raw_text: str, *, settings: Settings) -> set[str]:
@@ -184,7 +188,9 @@ def ends_like_sentence(text: str) -> bool:
 
 def chrome_reason(text: str) -> str | None:
     """Return why a whole line is site furniture ("chrome", "related-links"), or None."""
-    folded = _SPACES.sub(" ", text.translate(_FOLD)).strip()
+    if len(text) > 600:  # no furniture line is this long; skip the folding work on prose
+        return None
+    folded = " ".join(text.translate(_FOLD).split())
     if len(folded) <= 300 and _CHROME.fullmatch(folded):
         return "chrome"
     if len(folded) <= _RELATED_HEADER_CHARS and _RELATED_HEADER.fullmatch(folded.rstrip(":").strip()):
@@ -192,6 +198,7 @@ def chrome_reason(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def credit_split(text: str) -> tuple[str, str] | None:
     """Split a caption line into (caption, credit) when it ends in a picture credit, else None.
 

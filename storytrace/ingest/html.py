@@ -55,6 +55,10 @@ def trafilatura_options(settings: Settings) -> dict[str, Any]:
         # trafilatura's deduplication keeps a cache across calls: it would make extraction depend on
         # what was extracted before. Repeated lines are cleaning's job.
         "deduplicate": False,
+        # trafilatura's documented fast mode skips its readability/justext fallbacks. Measured on the
+        # Zyte benchmark (docs/benchmarks.md): about 1.3x the pages per second at no loss of F1
+        # (0.9646 vs 0.9607 with the fallbacks); the benchmark has no held-out split, see there.
+        "fast": True,
     }
 
 

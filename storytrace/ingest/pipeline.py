@@ -10,7 +10,6 @@ boilerplate lines, re-cleaning the articles of any outlet whose boilerplate chan
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -26,12 +25,10 @@ from storytrace.model import Article, ItemError, Metadata, RawDocument
 from storytrace.settings import Settings
 from storytrace.store import SourceRef, Store
 
-_SPACE = re.compile(r"\s+")
-
 
 def content_id(text: str) -> str:
     """The article id: a hash of the text with Unicode and whitespace differences folded away."""
-    normal = _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    normal = " ".join(unicodedata.normalize("NFKC", text).split())
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
 
 
