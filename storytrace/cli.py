@@ -254,6 +254,34 @@ def export(ctx: click.Context, fmt: str, output: Path) -> None:
 
 
 @main.command()
+@click.option("--speaker", help="Only quotes whose speaker (or source mention) contains this, any case.")
+@click.option("--article", help="Only quotes of this article (number, id or id prefix).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def quotes(ctx: click.Context, speaker: str | None, article: str | None, fmt: str) -> None:
+    """List quotations: who said what, where, with offsets into the raw text (run 'analyze' first).
+
+    \b
+    Example:
+      storytrace quotes --speaker McCluskey --format jsonl
+    """
+    corpus = _corpus(ctx, readonly=True)
+    rows = list(corpus.quotes(speaker=speaker, article=article))
+    if not rows and not corpus.store.stage_summary().get("quotes"):
+        raise click.ClickException("no quotations stored yet: run 'storytrace analyze' first")
+    if fmt == "table":
+        for row in rows:
+            who = row["speaker"] or (f"({row['source']})" if row["source"] else "(unattributed)")
+            click.echo(f"{row['article_id'][:8]}  {row['kind']:8}  {who[:28]:28}  {row['content'][:100]}")
+        return
+    columns = ["article_id", "source_path", "outlet", "published", "kind", "content", "content_start", "content_end",
+               "content_spans", "cue", "cue_start", "cue_end", "cue_lemma", "source", "source_start", "source_end",
+               "speaker", "anonymous", "unresolved_reason", "confidence"]
+    _emit_rows(rows, fmt, columns)
+
+
+@main.command()
 @click.argument("query")
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.pass_context

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -107,6 +107,32 @@ class Corpus:
 
     def iter_articles(self) -> Iterable[Article]:
         return self.store.iter_articles()
+
+    def quotes(self, *, speaker: str | None = None, article: str | None = None) -> Iterator[dict[str, Any]]:
+        """Yield the stored quotations, one flat record each, with the article's id, source and outlet.
+
+        ``speaker`` keeps quotes whose resolved speaker or source mention contains it (any case);
+        ``article`` is a number, id or id prefix.
+        """
+        if article is not None:
+            article_id = self.store.resolve_ref(article)
+            stream: Iterable[tuple[str, Any]] = [(article_id, self.store.stage_payloads(article_id, ["quotes"])
+                                                  .get("quotes", {"quotes": []}))]
+        else:
+            stream = self.store.iter_stage_payloads("quotes")
+        needle = speaker.casefold() if speaker else None
+        for article_id, payload in stream:
+            rows = [
+                q for q in payload["quotes"]
+                if needle is None or needle in (q.get("speaker") or "").casefold()
+                or needle in (q.get("source") or "").casefold()
+            ]
+            if not rows:
+                continue
+            info = self.store.article_info([article_id]).get(article_id, {})
+            for q in rows:
+                yield {"article_id": article_id, "source_path": info.get("source_path"),
+                       "outlet": info.get("outlet"), "published": info.get("published"), **q}
 
     def search(self, query: str, *, limit: int = 20) -> list[tuple[str, str]]:
         return self.store.search(query, limit=limit)

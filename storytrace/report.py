@@ -27,6 +27,9 @@ def build(store: Store) -> dict[str, Any]:
     }
     people = store.corpus_result("people")
     data["people"] = people[1]["people"][:25] if people else []
+    data["corpus_stages_done"] = [name for name in CORPUS_STAGES if store.corpus_result(name) is not None]
+    speakers = store.corpus_result("speakers")
+    data["speakers"] = speakers[1]["speakers"][:25] if speakers else []
     runs = store.runs(limit=5)
     data["runs"] = [{k: r[k] for k in ("id", "command", "started_at", "finished_at", "status", "counts")} for r in runs]
     data["errors"] = [str(e) for e in store.ingest_errors()][:100]
@@ -65,6 +68,9 @@ def _stage_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
     lines = []
     for name, description in data["stage_catalogue"].items():
         stats = data["stages"].get(name)
+        if name in data["corpus_stages_done"]:
+            lines.append((name, f"{description}: computed over the corpus"))
+            continue
         if stats is None:
             lines.append((name, f"{description}: not run yet"))
             continue
@@ -93,6 +99,9 @@ def _markdown(data: dict[str, Any]) -> str:
         out.append("None.")
     out += ["", "## Analysis", ""]
     out += [f"- **{name}**: {text}" for name, text in _stage_lines(data)]
+    if data["speakers"]:
+        out += ["", "## Who is quoted most", "", "| speaker | quotes | articles |", "|---|---|---|"]
+        out += [f"| {p['name']} | {p['quotes']} | {p['articles']} |" for p in data["speakers"]]
     if data["people"]:
         out += ["", "## People named most often", "", "| person | articles |", "|---|---|"]
         out += [f"| {p['name']} | {p['articles']} |" for p in data["people"]]
@@ -132,6 +141,10 @@ def _html(data: dict[str, Any]) -> str:
         *(f"<li><b>{esc(n)}</b>: {esc(t)}</li>" for n, t in _stage_lines(data)),
         "</ul>",
     ]
+    if data["speakers"]:
+        parts += ["<h2>Who is quoted most</h2>",
+                  _table(["speaker", "quotes", "articles"],
+                         [[p["name"], str(p["quotes"]), str(p["articles"])] for p in data["speakers"]])]
     if data["people"]:
         parts += ["<h2>People named most often</h2>",
                   _table(["person", "articles"], [[p["name"], str(p["articles"])] for p in data["people"]])]

@@ -144,6 +144,17 @@ def quotes(article: Article, inputs: Mapping[str, Any], settings: Settings) -> S
     return StageOutput("quotes", article.id, {"quotes": found}, summary)
 
 
+def speakers(payloads: Iterable[tuple[str, Mapping[str, Any]]], settings: Settings) -> dict[str, Any]:
+    """Count, across the corpus, each resolved speaker's quotations and the articles carrying them."""
+    quoted: Counter[str] = Counter()
+    articles: Counter[str] = Counter()
+    for _article_id, inputs in payloads:
+        names = [q["speaker"] for q in inputs["quotes"]["quotes"] if q["speaker"]]
+        quoted.update(names)
+        articles.update(set(names))
+    return {"speakers": [{"name": n, "quotes": c, "articles": articles[n]} for n, c in quoted.most_common(200)]}
+
+
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
@@ -154,7 +165,11 @@ STAGES: dict[str, Stage] = {
     ]
 }
 CORPUS_STAGES: dict[str, CorpusStage] = {
-    s.name: s for s in [CorpusStage("people", "1", people, "people named across the corpus", ("entities",))]
+    s.name: s
+    for s in [
+        CorpusStage("people", "1", people, "people named across the corpus", ("entities",)),
+        CorpusStage("speakers", "1", speakers, "who is quoted most across the corpus", ("quotes",)),
+    ]
 }
 
 

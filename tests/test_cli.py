@@ -75,3 +75,23 @@ def test_every_command_has_an_example_in_its_help(run):
 
     for path in walk(main):
         assert "Example:" in run(*path, "--help"), f"{' '.join(path)} --help lacks an example"
+
+
+def test_quotes_command_rows_carry_offsets_into_the_raw_text(run):
+    run("ingest", str(EXAMPLES))
+    assert "no quotations stored yet" in run("quotes", code=1)
+    run("analyze", "--stage", "quotes")
+    rows = [json.loads(line) for line in run("quotes", "--speaker", "mccluskey", "--format", "jsonl").splitlines()]
+    assert rows and all(r["speaker"] == "Len McCluskey" for r in rows)
+    assert len({r["article_id"] for r in rows}) >= 3  # the utterance travelled across outlets
+    raw = {}
+    for r in rows:
+        if r["article_id"] not in raw:
+            raw[r["article_id"]] = json.loads(run("show", r["article_id"], "--format", "json"))["raw_text"]
+        text = raw[r["article_id"]]
+        assert text[r["content_start"]:r["content_end"]] == r["content"]
+        assert r["source_path"].endswith(".txt") and 0 <= r["confidence"] <= 1
+        for start, end in r["content_spans"]:
+            assert r["content_start"] <= start < end <= r["content_end"]
+    table = run("quotes", "--article", rows[0]["article_id"])
+    assert rows[0]["article_id"][:8] in table

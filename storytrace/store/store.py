@@ -356,6 +356,22 @@ class Store:
             for r in rows
         ]
 
+    def article_info(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Listing fields (title, outlet, published, first source path) for the given article ids."""
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"""SELECT a.id, a.num, a.title, a.outlet, a.published,
+                           (SELECT s.path FROM sources s WHERE s.article_id = a.id ORDER BY s.added_at LIMIT 1)
+                    FROM articles a WHERE a.id IN ({marks})""",
+                chunk,
+            )
+            for r in rows:
+                out[r[0]] = {"num": r[1], "title": r[2], "outlet": r[3], "published": r[4], "source_path": r[5]}
+        return out
+
     def article_sources(self, article_id: str) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM sources WHERE article_id = ? ORDER BY added_at", (article_id,))
         return [dict(r) for r in rows]
