@@ -80,9 +80,13 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
     Example:
       storytrace ingest articles/ --manifest articles/metadata.csv
     """
+    from tqdm import tqdm
+
     corpus = _corpus(ctx)
     stdin = sys.stdin.buffer if "-" in inputs else None
-    report = corpus.ingest(inputs, manifest=manifest, stdin=stdin)
+    show = corpus.settings.progress
+    with tqdm(desc="ingest", unit="doc", disable=None if show is None else not show) as bar:
+        report = corpus.ingest(inputs, manifest=manifest, stdin=stdin, on_item=lambda _location: bar.update(1))
     for error in report.errors:
         click.echo(f"error: {error} [{error.code}]", err=True)
     click.echo(
