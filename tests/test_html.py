@@ -36,11 +36,11 @@ def test_main_text_is_the_article_one_paragraph_per_line(page):
 def test_markup_metadata(page):
     assert page.title == "Harbour council backs new ferry timetable"
     assert page.author == "Morag Lindsay"
-    assert page.date == "2021-03-09"
+    assert page.date == "2021-03-09T08:15:00+00:00"  # the time from article:published_time is kept
     assert page.sitename == "The Coastal Courier"
     assert page.url == "https://www.coastalcourier.example/news/2021/03/09/harbour-ferry-timetable"
     assert page.markup() == {
-        "title": page.title, "author": page.author, "published": "2021-03-09",
+        "title": page.title, "author": page.author, "published": page.date,
         "outlet": "The Coastal Courier", "url": page.url,
     }
 
@@ -48,7 +48,7 @@ def test_markup_metadata(page):
 def test_markup_feeds_metadata_and_cleaning_keeps_the_article(page):
     meta = detect(page.text, given={}, markup=page.markup())
     assert (meta.outlet.value, meta.outlet.source) == ("The Coastal Courier", "markup")
-    assert (meta.published.value, meta.published.source) == ("2021-03-09", "markup")
+    assert (meta.published.value, meta.published.source) == ("2021-03-09T08:15:00+00:00", "markup")
     assert (meta.title.source, meta.author.source) == ("markup", "markup")
     cleaned = clean(page.text, metadata=meta, settings=SETTINGS)
     assert cleaned.text == page.text and cleaned.removed == ()
@@ -135,3 +135,25 @@ def test_run_scores_both_paths_on_a_few_pages():
         assert 0.0 <= result[path]["f1"] <= 1.0 and result[path]["pages_per_second"] > 0
     assert result["html"]["f1"] > result["text_without_cleaning"]["f1"]
     assert set(result["references"]) >= {"trafilatura", "html-text"}
+
+
+def test_markup_metadata_from_json_ld_and_fallbacks():
+    from lxml import html as lxml_html
+
+    from storytrace.ingest.html import markup_metadata
+
+    page = """<html><head><title>Fallback title | Site</title>
+    <link rel="canonical" href="https://example.org/a">
+    <script type="application/ld+json">{"@graph": [{"@type": "NewsArticle", "headline": "From JSON-LD",
+      "author": [{"@type": "Person", "name": "Ann Writer"}, {"name": "Bo Reporter"}],
+      "datePublished": "2016-07-04T23:01:00+01:00", "publisher": {"name": "The Example"}}]}</script>
+    <script type="application/ld+json">{not json</script></head><body><p>Text.</p></body></html>"""
+    found = markup_metadata(lxml_html.fromstring(page), url=None)
+    assert found["title"] == "From JSON-LD"
+    assert found["author"] == "Ann Writer; Bo Reporter"
+    assert found["date"] == "2016-07-04T23:01:00+01:00"
+    assert found["sitename"] == "The Example"
+    assert found["url"] == "https://example.org/a"
+    bare = markup_metadata(lxml_html.fromstring("<html><head><title>Only a title</title></head><body>x</body></html>"),
+                           url="https://example.org/b")
+    assert bare["title"] == "Only a title" and bare["author"] is None and bare["url"] == "https://example.org/b"

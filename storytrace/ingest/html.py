@@ -7,11 +7,15 @@ and every offset downstream refer to it. Extraction never raises: a page with no
 
 from __future__ import annotations
 
+import json
 import logging
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import htmldate
+from lxml import html as lxml_html
 from trafilatura import bare_extraction
 
 from storytrace.ingest.clean import chrome_reason
@@ -69,12 +73,108 @@ def _text(value: Any) -> str | None:
     return value or None
 
 
+# Metadata is read here from the page's standard markup (meta tags, JSON-LD, <title>, canonical link)
+# plus htmldate, instead of trafilatura's metadata pass: that pass (authors searched in the body,
+# categories, tags, licence) took about 40% of the extraction time on the Zyte pages (measured:
+# 13.8 pages/s with it, 21.9 without, one core), and storytrace needs only these five fields.
+_META_TITLE = ("og:title", "twitter:title", "dc.title", "title", "headline", "sailthru.title")
+_META_SITE = ("og:site_name", "application-name", "twitter:site", "publisher", "dc.publisher")
+_META_AUTHOR = ("author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author",
+                "cxenseparse:author", "citation_author")
+_META_DATE = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+              "date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date",
+              "citation_publication_date", "article.published", "published_time")
+_ARTICLE_TYPES = ("article", "newsarticle", "reportagenewsarticle", "blogposting", "webpage", "report")
+
+
+def _meta_tags(tree: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for node in tree.iter("meta"):
+        key = (node.get("property") or node.get("name") or node.get("itemprop") or "").strip().lower()
+        value = node.get("content") or node.get("datetime") or ""
+        if key and value.strip() and key not in found:
+            found[key] = value.strip()
+    for node in tree.iter("time"):  # <time itemprop="datePublished" datetime="...">
+        if (node.get("itemprop") or "").lower() == "datepublished" and node.get("datetime"):
+            found.setdefault("datepublished", node.get("datetime"))
+    return found
+
+
+def _json_ld(tree: Any) -> Iterator[dict[str, Any]]:
+    """Yield the article-like objects of the page's JSON-LD blocks (malformed blocks are skipped)."""
+    for node in tree.iter("script"):
+        if (node.get("type") or "").lower() != "application/ld+json" or not node.text:
+            continue
+        try:
+            data = json.loads(node.text)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                kind = item.get("@type")
+                kinds = kind if isinstance(kind, list) else [kind]
+                if any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
+                    yield item
+                stack.extend(v for k, v in item.items() if k == "@graph")
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    return []
+
+
+def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((meta[k] for k in keys if k in meta), None)
+
+
+def markup_metadata(tree: Any, *, url: str | None) -> dict[str, str | None]:
+    """Read title, author, date, site name and canonical URL from a parsed page's markup."""
+    meta = _meta_tags(tree)
+    ld = next(_json_ld(tree), {})
+    title = _first(meta, _META_TITLE) or (ld.get("headline") if isinstance(ld.get("headline"), str) else None)
+    if not title:
+        heading = next(tree.iter("h1"), None)
+        title = heading.text_content() if heading is not None else None
+    if not title:
+        node = next(tree.iter("title"), None)
+        title = node.text_content() if node is not None else None
+    authors = _names(ld.get("author")) or [a for a in [_first(meta, _META_AUTHOR)] if a]
+    authors = [a for a in authors if not a.startswith(("http://", "https://"))]
+    site = _first(meta, _META_SITE) or next(iter(_names(ld.get("publisher"))), None)
+    if site and site.startswith("@"):
+        site = None  # a Twitter handle, not a name
+    date = _first(meta, _META_DATE) or (ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None)
+    if not date:
+        try:
+            date = htmldate.find_date(tree, extensive_search=False, original_date=True, url=url)
+        except Exception:  # htmldate on arbitrary markup: no date is an answer
+            date = None
+    canonical = next((n.get("href") for n in tree.iter("link") if (n.get("rel") or "").lower() == "canonical"), None)
+    return {"title": title, "author": "; ".join(dict.fromkeys(authors)) or None, "date": date, "sitename": site,
+            "url": canonical or meta.get("og:url") or url, "description": _first(meta, ("og:description",
+                                                                                         "description"))}
+
+
 def extract_html(html: str, *, url: str | None, settings: Settings) -> HtmlExtract:
     """Return the main text and markup metadata of ``html``; empty text when there is none."""
     if not html or not html.strip():
         return HtmlExtract(text="", url=url)
     try:
-        document = bare_extraction(html, url=url, with_metadata=True, **trafilatura_options(settings))
+        tree = lxml_html.fromstring(html.encode("utf-8", "surrogatepass"))
+        found = markup_metadata(tree, url=url)
+    except Exception:  # unparseable markup: let trafilatura try on its own, without markup metadata
+        found = {"url": url}
+    try:
+        document = bare_extraction(html, url=url, with_metadata=False, **trafilatura_options(settings))
     except Exception:  # a third-party parser on arbitrary input: any failure means "nothing extractable"
         document = None
     if document is None or isinstance(document, dict):
@@ -84,13 +184,11 @@ def extract_html(html: str, *, url: str | None, settings: Settings) -> HtmlExtra
         text = ""  # nothing but site furniture ("Home", "Share"): no main text on this page
     return HtmlExtract(
         text=text,
-        title=_text(document.title),
-        author=_text(document.author),
-        date=_text(document.date),
-        sitename=_text(document.sitename),
-        url=_text(document.url) or url,
-        description=_text(document.description),
-        language=_text(document.language),
-        categories=tuple(c for c in (document.categories or ()) if isinstance(c, str) and c),
-        tags=tuple(t for t in (document.tags or ()) if isinstance(t, str) and t),
+        title=_text(found.get("title")),
+        author=_text(found.get("author")),
+        date=_text(found.get("date")),
+        sitename=_text(found.get("sitename")),
+        url=_text(found.get("url")) or url,
+        description=_text(found.get("description")),
+        language=_text(getattr(document, "language", None)),
     )
