@@ -9,7 +9,7 @@ a re-run resumes with the rest.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,16 +150,33 @@ def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_
         result.fresh = 1
         return result
 
-    def payloads() -> Iterator[tuple[str, Mapping[str, Any]]]:
-        first, rest = stage.requires[0], stage.requires[1:]
-        for article_id, payload in store.iter_stage_payloads(first):
-            inputs = {first: payload, **(store.stage_payloads(article_id, rest) if rest else {})}
-            if all(r in inputs for r in rest):
-                yield article_id, inputs
-
-    store.save_corpus_result(stage.name, key, stage.run(payloads(), settings), run_id=run_id)
+    output = stage.run(_View(store, stage.requires), settings)
+    store.save_corpus_result(stage.name, key, output.summary, run_id=run_id, records=output.records)
     result.done = 1
     return result
+
+
+class _View:
+    """The store as a corpus stage sees it: streamed articles and required per-article payloads."""
+
+    def __init__(self, store: Store, requires: tuple[str, ...]) -> None:
+        self.store = store
+        self.requires = requires
+
+    def count(self) -> int:
+        return self.store.count_articles()
+
+    def articles(self) -> Iterator[Article]:
+        return self.store.iter_articles()
+
+    def inputs(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        if not self.requires:
+            return
+        first, rest = self.requires[0], self.requires[1:]
+        for article_id, payload in self.store.iter_stage_payloads(first):
+            found = {first: payload, **(self.store.stage_payloads(article_id, rest) if rest else {})}
+            if all(r in found for r in rest):
+                yield article_id, found
 
 
 def _no_progress(settings: Settings) -> bool | None:

@@ -12,16 +12,38 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from storytrace.errors import ModelError, PipelineError
 from storytrace.model import Article, StageOutput
 from storytrace.settings import Settings
 
 StageFn = Callable[[Article, Mapping[str, Any], Settings], StageOutput]
-CorpusFn = Callable[[Iterable[tuple[str, Mapping[str, Any]]], Settings], dict[str, Any]]
+
+
+class CorpusView(Protocol):
+    """What a corpus stage may read: every article, and the per-article results it requires, streamed."""
+
+    def count(self) -> int: ...
+
+    def articles(self) -> Iterator[Article]: ...
+
+    def inputs(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(article id, {required stage: payload}) for every article that has all of them."""
+        ...
+
+
+@dataclass(frozen=True)
+class CorpusOutput:
+    """A corpus stage's result: a summary for reports, and records (key, article id or None, payload)."""
+
+    summary: dict[str, Any]
+    records: Iterable[tuple[str, str | None, dict[str, Any]]] = ()
+
+
+CorpusFn = Callable[[CorpusView, Settings], CorpusOutput]
 
 
 @dataclass(frozen=True)
@@ -98,13 +120,13 @@ def entities(article: Article, inputs: Mapping[str, Any], settings: Settings) ->
     return StageOutput("entities", article.id, {"sentences": sentences, "entities": ents}, summary)
 
 
-def people(payloads: Iterable[tuple[str, Mapping[str, Any]]], settings: Settings) -> dict[str, Any]:
+def people(view: CorpusView, settings: Settings) -> CorpusOutput:
     """Count, across the corpus, the articles in which each PERSON name appears."""
     mentions: Counter[str] = Counter()
-    for _article_id, inputs in payloads:
+    for _article_id, inputs in view.inputs():
         names = {e["text"] for e in inputs["entities"]["entities"] if e["label"] == "PERSON"}
         mentions.update(names)
-    return {"people": [{"name": n, "articles": c} for n, c in mentions.most_common(200)]}
+    return CorpusOutput({"people": [{"name": n, "articles": c} for n, c in mentions.most_common(200)]})
 
 
 # -- quotes: quotations with cue, source mention and in-article speaker ------------------------------------
@@ -144,15 +166,16 @@ def quotes(article: Article, inputs: Mapping[str, Any], settings: Settings) -> S
     return StageOutput("quotes", article.id, {"quotes": found}, summary)
 
 
-def speakers(payloads: Iterable[tuple[str, Mapping[str, Any]]], settings: Settings) -> dict[str, Any]:
+def speakers(view: CorpusView, settings: Settings) -> CorpusOutput:
     """Count, across the corpus, each resolved speaker's quotations and the articles carrying them."""
     quoted: Counter[str] = Counter()
     articles: Counter[str] = Counter()
-    for _article_id, inputs in payloads:
+    for _article_id, inputs in view.inputs():
         names = [q["speaker"] for q in inputs["quotes"]["quotes"] if q["speaker"]]
         quoted.update(names)
         articles.update(set(names))
-    return {"speakers": [{"name": n, "quotes": c, "articles": articles[n]} for n, c in quoted.most_common(200)]}
+    ranked = [{"name": n, "quotes": c, "articles": articles[n]} for n, c in quoted.most_common(200)]
+    return CorpusOutput({"speakers": ranked})
 
 
 STAGES: dict[str, Stage] = {

@@ -85,3 +85,23 @@ def test_plan_orders_requirements_and_rejects_unknown():
     assert [s.name for s in corpus_stages] == ["people"]
     with pytest.raises(PipelineError, match="unknown stage"):
         stage_registry.plan(["nope"])
+
+
+def test_corpus_stage_sees_articles_and_its_records_are_replaced_whole(store, monkeypatch):
+    def outlets(view, settings):
+        rows = [(a.outlet or "?", a.id, {"words": len(a.clean.text.split())}) for a in view.articles()]
+        return stage_registry.CorpusOutput({"articles": view.count()}, rows)
+
+    monkeypatch.setitem(stage_registry.CORPUS_STAGES, "outlets",
+                        stage_registry.CorpusStage("outlets", "1", outlets, "test corpus stage", ("profile",)))
+    counts = _run(store, ["outlets"])
+    assert counts.stages["outlets"].done == 1
+    assert store.corpus_result("outlets")[1] == {"articles": 7}
+    assert len(store.corpus_records("outlets", key="The Test")) == 7
+    assert store.corpus_records("outlets", article_id="0" * 16)[0][2] == {"words": 11}
+    assert _run(store, ["outlets"]).stages["outlets"].fresh == 1  # nothing changed: not recomputed
+    article = store.get_article("0" * 16)
+    with store.transaction() as conn:
+        store.update_clean(conn, article.id, article.clean.__class__("Short.", ((0, 0, 6),)))
+    assert _run(store, ["outlets"]).stages["outlets"].done == 1
+    assert len(store.corpus_records("outlets")) == 7  # replaced, not appended

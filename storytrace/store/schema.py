@@ -117,4 +117,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         END;
         """,
     ),
+    (
+        "0002_corpus_records",
+        """
+        -- Records produced by corpus stages (duplicate groups, quote-variant groups, stories, actors):
+        -- many rows per stage, paged by key or by article; replaced whole when the stage re-runs.
+        CREATE TABLE corpus_records (
+            stage TEXT NOT NULL,
+            key TEXT NOT NULL,
+            article_id TEXT,
+            payload TEXT NOT NULL
+        );
+        CREATE INDEX corpus_records_key ON corpus_records(stage, key);
+        CREATE INDEX corpus_records_article ON corpus_records(stage, article_id);
+        """,
+    ),
 ]

@@ -465,13 +465,40 @@ class Store:
         row = self.conn.execute("SELECT input_key, payload FROM corpus_results WHERE stage = ?", (stage,)).fetchone()
         return None if row is None else (row[0], json.loads(row[1]))
 
-    def save_corpus_result(self, stage: str, key: str, payload: Any, *, run_id: int) -> None:
+    def save_corpus_result(self, stage: str, key: str, payload: Any, *, run_id: int,
+                           records: Iterable[tuple[str, str | None, Any]] = ()) -> int:
+        """Replace a corpus stage's summary and records in one transaction; return the record count."""
+        n = 0
         with self.transaction() as conn:
+            conn.execute("DELETE FROM corpus_records WHERE stage = ?", (stage,))
+            batch: list[tuple[str, str, str | None, str]] = []
+            for record_key, article_id, record in records:
+                batch.append((stage, record_key, article_id, _dumps(record)))
+                if len(batch) >= 5000:
+                    conn.executemany("INSERT INTO corpus_records VALUES (?, ?, ?, ?)", batch)
+                    n += len(batch)
+                    batch = []
+            conn.executemany("INSERT INTO corpus_records VALUES (?, ?, ?, ?)", batch)
+            n += len(batch)
             conn.execute(
                 "INSERT OR REPLACE INTO corpus_results (stage, input_key, payload, run_id, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (stage, key, _dumps(payload), run_id, now()),
             )
+        return n
+
+    def corpus_records(self, stage: str, *, key: str | None = None, article_id: str | None = None,
+                       limit: int = 100, offset: int = 0) -> list[tuple[str, str | None, Any]]:
+        """Page through a corpus stage's records, optionally those of one key or one article."""
+        sql, params = "SELECT key, article_id, payload FROM corpus_records WHERE stage = ?", [stage]
+        if key is not None:
+            sql += " AND key = ?"
+            params.append(key)
+        if article_id is not None:
+            sql += " AND article_id = ?"
+            params.append(article_id)
+        rows = self.conn.execute(sql + " ORDER BY rowid LIMIT ? OFFSET ?", [*params, limit, offset])
+        return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
     # -- overview ----------------------------------------------------------------------------------
     def overview(self) -> dict[str, Any]:
