@@ -141,7 +141,8 @@ def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_
         result.skipped = f"requires {', '.join(missing)}, which did not run"
         return result
     digest = hashlib.sha256(stage.version.encode())
-    for req in stage.requires:
+    digest.update(stage.fingerprint(settings).encode())
+    for req in (*stage.requires, *stage.optional):
         for article_id, (key, status) in sorted(store.stage_keys(req).items()):
             digest.update(f"{article_id}:{key}:{status};".encode())
     key = digest.hexdigest()[:16]
@@ -150,7 +151,7 @@ def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_
         result.fresh = 1
         return result
 
-    output = stage.run(_View(store, stage.requires), settings)
+    output = stage.run(_View(store, stage.requires, stage.optional), settings)
     store.save_corpus_result(stage.name, key, output.summary, run_id=run_id, records=output.records)
     result.done = 1
     return result
@@ -159,9 +160,10 @@ def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_
 class _View:
     """The store as a corpus stage sees it: streamed articles and required per-article payloads."""
 
-    def __init__(self, store: Store, requires: tuple[str, ...]) -> None:
+    def __init__(self, store: Store, requires: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
         self.store = store
         self.requires = requires
+        self.optional = optional
 
     def count(self) -> int:
         return self.store.count_articles()
@@ -174,7 +176,8 @@ class _View:
             return
         first, rest = self.requires[0], self.requires[1:]
         for article_id, payload in self.store.iter_stage_payloads(first):
-            found = {first: payload, **(self.store.stage_payloads(article_id, rest) if rest else {})}
+            more = (*rest, *self.optional)
+            found = {first: payload, **(self.store.stage_payloads(article_id, more) if more else {})}
             if all(r in found for r in rest):
                 yield article_id, found
 

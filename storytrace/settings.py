@@ -34,6 +34,9 @@ class Settings:
     html_favor_precision: bool = False
     # Show progress bars (None = only when stderr is a terminal).
     progress: bool | None = None
+    # Actor corrections (TOML: merge, split, rename, set_role), applied after automatic merging; None means
+    # storytrace-corrections.toml beside the store, when it exists.
+    corrections: Path | None = None
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -48,6 +51,7 @@ class Settings:
         if env_db := os.environ.get("STORYTRACE_DB"):
             values["db"] = Path(env_db)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "db" in values:
-            values["db"] = Path(values["db"])
+        for key in ("db", "corrections"):
+            if key in values:
+                values[key] = Path(values[key])
         return cls(**values)

@@ -64,6 +64,10 @@ class CorpusStage:
     run: CorpusFn
     description: str
     requires: tuple[str, ...] = ()
+    # Per-article stages used when they have run (e.g. entities, which needs the model), never waited for.
+    optional: tuple[str, ...] = ()
+    # Inputs beside the required stages that make a stored result stale (e.g. a corrections file's hash).
+    fingerprint: Callable[[Settings], str] = lambda settings: ""
 
 
 # -- profile: cheap counts every report can use --------------------------------------------------------
@@ -178,6 +182,17 @@ def speakers(view: CorpusView, settings: Settings) -> CorpusOutput:
     return CorpusOutput({"speakers": ranked})
 
 
+def _resolve_stages() -> list[CorpusStage]:
+    """Cross-article stages from ``storytrace.resolve`` (imported here so the registry stays in one place)."""
+    from storytrace.resolve import actors
+
+    return [
+        CorpusStage("actors", "1", actors.actors_stage,
+                    "canonical people and organisations across articles, with roles and merge reasons",
+                    ("quotes",), optional=("entities",), fingerprint=actors.corrections_fingerprint),
+    ]
+
+
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
@@ -192,6 +207,7 @@ CORPUS_STAGES: dict[str, CorpusStage] = {
     for s in [
         CorpusStage("people", "1", people, "people named across the corpus", ("entities",)),
         CorpusStage("speakers", "1", speakers, "who is quoted most across the corpus", ("quotes",)),
+        *_resolve_stages(),
     ]
 }
 

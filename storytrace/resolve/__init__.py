@@ -1,0 +1,1 @@
+"""Cross-article resolution: duplicates, quote variants, actors, stories."""
