@@ -272,6 +272,12 @@ _TAG = re.compile(r"<[^>]*>")
 _ENTITY = re.compile(r"&#?\w+;")
 
 
+# Text right after an element that is not a script/style-like container: visible text, found fast.
+_VISIBLE_AFTER_TAG = re.compile(
+    r"<(?!(?:script|style|title|template|noscript)\b)[a-zA-Z][^>]*>\s*[^<\s]", re.IGNORECASE
+)
+
+
 def check_html(markup: str) -> None:
     """Raise E110 when markup carries no visible text outside head, scripts and styles.
 
@@ -279,6 +285,9 @@ def check_html(markup: str) -> None:
     """
     if not markup.strip():
         raise problem("E103", "HTML is empty")
+    body = re.search(r"<body\b", markup, re.IGNORECASE)
+    if body is not None and _VISIBLE_AFTER_TAG.search(markup, body.end()):
+        return  # the common case, decided without stripping the whole page
     visible = _TAG.sub(" ", _NON_BODY.sub(" ", markup))
     if not re.search(r"\w", _ENTITY.sub(" ", visible)):
         has_body = re.search(r"<body\b", markup, re.IGNORECASE) is not None

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import htmldate
-from lxml import html as lxml_html
 from trafilatura import bare_extraction
+from trafilatura.utils import load_html
 
 from storytrace.ingest.clean import chrome_reason
 from storytrace.settings import Settings
@@ -168,13 +168,19 @@ def extract_html(html: str, *, url: str | None, settings: Settings) -> HtmlExtra
     """Return the main text and markup metadata of ``html``; empty text when there is none."""
     if not html or not html.strip():
         return HtmlExtract(text="", url=url)
+    # Parse once, with trafilatura's own parser: the metadata is read from the tree first, because
+    # extraction then prunes it in place.
+    tree: Any = None
+    found: dict[str, str | None] = {"url": url}
     try:
-        tree = lxml_html.fromstring(html.encode("utf-8", "surrogatepass"))
-        found = markup_metadata(tree, url=url)
-    except Exception:  # unparseable markup: let trafilatura try on its own, without markup metadata
-        found = {"url": url}
+        tree = load_html(html)
+        if tree is not None:
+            found = markup_metadata(tree, url=url)
+    except Exception:  # unparseable markup: let trafilatura try on the string, without markup metadata
+        tree = None
     try:
-        document = bare_extraction(html, url=url, with_metadata=False, **trafilatura_options(settings))
+        document = bare_extraction(html if tree is None else tree, url=url, with_metadata=False,
+                                   **trafilatura_options(settings))
     except Exception:  # a third-party parser on arbitrary input: any failure means "nothing extractable"
         document = None
     if document is None or isinstance(document, dict):
