@@ -234,7 +234,7 @@ def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
 
 
 # -- frames around a direct quote ---------------------------------------------------------------------
-def _cue_at(tokens: list[tuple[int, int, str]], i: int) -> tuple[int, int] | None:
+def _cue_at(tokens: list[tuple[int, int, str]], i: int) -> tuple[int, int]:
     """Extend the cue verb at token ``i`` left over auxiliaries and adverbs; return token index range."""
     first = i
     while first > 0 and tokens[first - 1][2].lower() in _AUX and not tokens[first - 1][2][:1].isupper():
