@@ -148,8 +148,8 @@ class _Names:
         if len(words) >= 2:
             full = " ".join(words)
             # "Donald Trump" vs "Donald J. Trump": prefer the most frequent form with the same ends
-            forms = self.by_surname.get(words[-1]) or Counter()
-            same = [(n, f) for f, n in forms.items() if f.split()[0] == words[0]]
+            variants = self.by_surname.get(words[-1]) or Counter()
+            same = [(n, f) for f, n in variants.items() if f.split()[0] == words[0]]
             return (max(same)[1] if same else full), ""
         forms = self.by_surname.get(words[0])
         if not forms:
