@@ -286,6 +286,61 @@ def quotes(ctx: click.Context, speaker: str | None, article: str | None, fmt: st
 
 
 @main.command()
+@click.option("--name", help="Only actors with a name variant containing this (any case); shows evidence.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per actor.")
+@click.pass_context
+@_fail_cleanly
+def actors(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
+    """List people and organisations across articles, with roles, dates and why names were merged.
+
+    Corrections (merge, split, rename, set_role) go in storytrace-corrections.toml beside the store.
+
+    \b
+    Example:
+      storytrace actors --name watson
+    """
+    rows = _corpus(ctx, readonly=True).actors(name=name, limit=limit)
+    if not rows:
+        raise click.ClickException("no actors stored: run 'storytrace analyze' first (or no name matched)")
+    for a in rows:
+        if as_json:
+            click.echo(json.dumps(a, ensure_ascii=False))
+            continue
+        roles = "; ".join(f"{r['role']}" + (f" ({r['date']})" if r.get("date") else "") for r in a["roles"])
+        click.echo(f"{a['id']:28} {a['kind']:12} {a['mentions']:4} mentions {a['articles']:3} articles  {roles}")
+        for merge in a.get("merges", []):
+            click.echo(f"    merged {merge['name']!r}: {merge['reason']}")
+
+
+@main.command()
+@click.option("--story", type=int, help="Show one story's articles, with similarity and why each joined.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_fail_cleanly
+def stories(ctx: click.Context, story: int | None, limit: int, as_json: bool) -> None:
+    """List story clusters (largest first), or one story's articles in date order.
+
+    \b
+    Example:
+      storytrace stories --story 1
+    """
+    rows = _corpus(ctx, readonly=True).stories(story=story, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        raise click.ClickException("no stories stored: run 'storytrace analyze' first")
+    for s in rows:
+        follows = f"  follows story {s['follows']}" if s.get("follows") else ""
+        click.echo(f"story {s['story']:<5} {s['size']:4} articles  {s['first'] or '?'} .. {s['last'] or '?'}"
+                   f"  {s['title'][:70]}{follows}")
+        for m in s.get("articles", []):
+            click.echo(f"    {m['article_id'][:12]}  {m['date'] or '?':10}  {m['title'][:50]:50}  {m['reason']}")
+
+
+@main.command()
 @click.argument("query")
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.pass_context
@@ -373,6 +428,39 @@ def bench_quotes(data: Path, split: str, limit: int | None, as_json: bool) -> No
       storytrace bench quotes --data ../shared/data/polnear --split dev
     """
     from storytrace.bench import quotes as bench_module
+
+    figures = bench_module.run(data, split=split, limit=limit)
+    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
+
+
+@bench.command("stories")
+@_bench_options("test")
+def bench_stories(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Story clustering in the streaming protocol: pairwise and BCubed P/R/F1 and AMI.
+
+    Reads dataset.<split>.json (Miranda et al. 2018 format) when present, else the project's labelled
+    Wikinews set (splits train, test, all) from the semeval2015-timeline folder.
+
+    \b
+    Example:
+      storytrace bench stories --data ../shared/data/semeval2015-timeline --split test
+    """
+    from storytrace.bench import stories as bench_module
+
+    figures = bench_module.run(data, split=split, limit=limit)
+    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
+
+
+@bench.command("actors")
+@_bench_options("all")
+def bench_actors(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Actor merging: pairwise merge precision/recall over a labelled sample of speaker mentions.
+
+    \b
+    Example:
+      storytrace bench actors --split all
+    """
+    from storytrace.bench import actors as bench_module
 
     figures = bench_module.run(data, split=split, limit=limit)
     click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))

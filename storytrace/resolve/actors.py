@@ -414,7 +414,7 @@ def _roles(actor: Actor, texts: Mapping[str, str]) -> None:
         if m.surface and m.start is not None and len(m.surface) < 60:
             tokens = name_tokens(m.surface)
             if tokens and tokens[-1:] == name_tokens(m.name)[-1:]:
-                names_by_article[m.article_id].add(raw[m.start : m.end].split(",")[0].split()[-1])
+                names_by_article[m.article_id].update(raw[m.start : m.end].split(",")[0].split()[-1:])
     seen = set()
     for article_id, names in names_by_article.items():
         raw = texts[article_id]

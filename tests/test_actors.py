@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import require_data
+
+from storytrace import Corpus
+from storytrace.resolve.actors import Corrections, Mention, name_tokens, resolve, roles_in
+from storytrace.settings import Settings
+
+
+def _m(article: str, name: str, surface: str | None = None) -> Mention:
+    return Mention(article, name, surface or name, 0, len(surface or name))
+
+
+def test_name_tokens_drop_titles_and_possessives() -> None:
+    assert name_tokens("Mr Corbyn's") == ["corbyn"]
+    assert name_tokens("J. Corbyn") == ["j", "corbyn"]
+    assert name_tokens("Lord\xa0Kinnock") == ["kinnock"]
+
+
+def test_surname_title_and_initial_join_the_one_full_name() -> None:
+    actors = resolve([_m("a", "Len McCluskey"), _m("b", "McCluskey"), _m("c", "Mr McCluskey"),
+                      _m("d", "L. McCluskey"), _m("e", "Leonard McCluskey")])
+    assert len(actors) == 1
+    reasons = {m["reason"] for m in actors[0].merges}
+    assert any("short form" in r for r in reasons) and any("surname" in r for r in reasons)
+
+
+def test_two_people_with_one_surname_stay_apart() -> None:
+    actors = resolve([_m("a", "Bill Clinton"), _m("b", "Hillary Clinton"), _m("b", "Hillary Clinton"),
+                      _m("c", "Clinton"), _m("b", "Clinton")])
+    names = {a.name: a for a in actors}
+    assert {"Bill Clinton", "Hillary Clinton", "Clinton"} <= set(names)
+    # in article b only Hillary is named, so its bare "Clinton" joins her, with the reason
+    assert any(m.article_id == "b" and m.name == "Clinton" for m, _ in names["Hillary Clinton"].mentions)
+    assert "no evidence joins it" in names["Clinton"].mentions[0][1]
+
+
+def test_roles_from_premodifiers_and_appositives() -> None:
+    raw = ("Unite general secretary Len McCluskey spoke. Mr Watson, Labour MP for West Bromwich East, "
+           "insisted. Former First Minister Alex Salmond said.")
+    found = {r for r, _s, _e in roles_in(raw, ["Len McCluskey", "Watson", "Alex Salmond"])}
+    assert {"Unite general secretary", "Labour MP for West Bromwich East", "Former First Minister"} <= found
+
+
+def test_corrections_apply_after_merging(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[[merge]]\nnames = ["Jeremy Corbyn", "JC"]\n[[rename]]\nactor = "Tom Watson"\n'
+                    'name = "Thomas Watson"\n[[split]]\nname = "Watson"\n[[set_role]]\nactor = "Thomas Watson"\n'
+                    'role = "Labour deputy leader"\ndate = "2016-07-04"\n', encoding="utf-8")
+    actors = resolve([_m("a", "Jeremy Corbyn"), _m("b", "JC"), _m("a", "Tom Watson"), _m("b", "Watson")],
+                     texts={"a": "", "b": ""}, corrections=Corrections.read(path))
+    names = {a.name: a for a in actors}
+    assert len(names["Jeremy Corbyn"].mentions) == 2
+    assert "Thomas Watson" in names and "Watson" in names
+    assert names["Thomas Watson"].roles[0].role == "Labour deputy leader"
+
+
+def test_seeds_one_actor_per_person_and_corrections_survive_reanalysis(tmp_path: Path, seed_paths: list[Path]) -> None:
+    settings = Settings(db=tmp_path / "s.db", progress=False)
+    with Corpus(settings=settings) as corpus:
+        corpus.ingest(seed_paths)
+        corpus.analyze(["actors"])
+        actors = {a["name"]: a for a in corpus.actors(limit=500)}
+        for person in ("Tom Watson", "Len McCluskey", "John McDonnell", "Neil Kinnock", "Jeremy Corbyn"):
+            assert person in actors
+        assert len([a for a in actors if "McCluskey" in a]) == 1
+        roles = {r["role"].lower() for r in actors["Len McCluskey"]["roles"]}
+        assert "unite general secretary" in roles
+        assert any("Deputy Leader" in r["role"] for r in actors["Tom Watson"]["roles"])
+        (tmp_path / "storytrace-corrections.toml").write_text(
+            '[[rename]]\nactor = "Len McCluskey"\nname = "Leonard McCluskey"\n', encoding="utf-8")
+        corpus.analyze(["actors"])
+        assert corpus.actors(name="leonard")[0]["name"] == "Leonard McCluskey"
+        corpus.analyze()  # a full re-analysis keeps the correction
+        assert corpus.actors(name="leonard")[0]["name"] == "Leonard McCluskey"
+
+
+def test_bench_actors_smoke() -> None:
+    from storytrace.bench import actors
+
+    figures = actors.run(require_data(), split="all", limit=10)
+    assert figures["mentions"] == 10 and 0 <= figures["merge_p"] <= 1

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import require_data
+
+from storytrace import Corpus
+from storytrace.bench.stories import ami, scores
+from storytrace.resolve.stories import StoryClusterer, StoryOptions, make_doc
+from storytrace.settings import Settings
+
+
+def test_streaming_joins_related_and_separates_unrelated() -> None:
+    c = StoryClusterer(StoryOptions())
+    a = c.add(make_doc("1", "Labour leader Corbyn faces a no confidence vote by MPs", published="2016-06-28",
+                       names=["Jeremy Corbyn"]))
+    b = c.add(make_doc("2", "Corbyn loses no confidence vote of Labour MPs", published="2016-06-29",
+                       names=["Jeremy Corbyn"]))
+    d = c.add(make_doc("3", "Apple unveils a new iPhone with a faster chip", published="2016-06-29"))
+    assert a.new and not b.new and b.story == a.story and "cosine" in b.reason
+    assert d.new and d.story != a.story
+
+
+def test_time_decay_separates_a_follow_up_months_later() -> None:
+    c = StoryClusterer(StoryOptions(decay_days=30))
+    a = c.add(make_doc("1", "Corbyn faces no confidence vote from Labour MPs", published="2016-06-28"))
+    b = c.add(make_doc("2", "Corbyn faces no confidence vote from Labour MPs again", published="2017-02-27"))
+    assert b.story != a.story
+
+
+def test_scores_and_ami() -> None:
+    perfect = scores(["a", "a", "b"], [1, 1, 2])
+    assert perfect["pairwise_f1"] == 1.0 and perfect["bcubed_f1"] == 1.0 and perfect["ami"] == 1.0
+    assert abs(ami([0, 0, 1, 1, 2, 2], [0, 0, 1, 2, 2, 2]) - 0.5024) < 1e-3  # scikit-learn's value
+
+
+def test_seeds_form_stories(tmp_path: Path, seed_paths: list[Path]) -> None:
+    with Corpus(settings=Settings(db=tmp_path / "s.db", progress=False)) as corpus:
+        corpus.ingest(seed_paths)
+        corpus.analyze(["stories"])
+        stories = corpus.stories()
+        assert sum(s["size"] for s in stories) == 5
+        one = corpus.stories(story=stories[0]["story"])[0]
+        assert all(m["reason"] for m in one["articles"])
+
+
+def test_bench_stories_smoke() -> None:
+    from storytrace.bench import stories
+
+    figures = stories.run(require_data("semeval2015-timeline"), split="train", limit=20)
+    assert figures["articles"] == 20 and 0 <= figures["pairwise_f1"] <= 1
