@@ -49,3 +49,13 @@ def test_bench_stories_smoke() -> None:
 
     figures = stories.run(require_data("semeval2015-timeline"), split="train", limit=20)
     assert figures["articles"] == 20 and 0 <= figures["pairwise_f1"] <= 1
+
+
+def test_dated_seeds_2017_article_follows_the_2016_story(seed_paths: list[Path]) -> None:
+    # publication dates as the outlets give them (only one is detectable from the plain text)
+    dates = {"000": "2016-07-04", "001": "2016-07-04", "002": "2016-07-04", "003": "2017-02-27", "004": "2016-06-29"}
+    c = StoryClusterer()
+    out = {p.name[:3]: c.add(make_doc(p.name, p.read_text(encoding="utf-8"), published=dates[p.name[:3]]))
+           for p in sorted(seed_paths, key=lambda p: dates[p.name[:3]])}
+    assert len({out[k].story for k in ("000", "001", "002", "004")}) == 1
+    assert out["003"].new and out["003"].follows == out["000"].story
