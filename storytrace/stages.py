@@ -185,11 +185,18 @@ def speakers(view: CorpusView, settings: Settings) -> CorpusOutput:
 def _resolve_stages() -> list[CorpusStage]:
     """Cross-article stages from ``storytrace.resolve`` (imported here so the registry stays in one place)."""
     from storytrace.resolve import actors
+    from storytrace.resolve import duplicates, variants
 
     return [
         CorpusStage("actors", "1", actors.actors_stage,
                     "canonical people and organisations across articles, with roles and merge reasons",
                     ("quotes",), optional=("entities",), fingerprint=actors.corrections_fingerprint),
+        # profile is required only so that changed clean text makes the grouping stale.
+        CorpusStage("duplicates", "1", duplicates.duplicates_stage,
+                    "near-duplicate and syndicated copies (MinHash LSH), each with its shared fraction", ("profile",)),
+        CorpusStage("variants", "1", variants.variants_stage,
+                    "one utterance quoted across articles: canonical text, each version's diff and change flags",
+                    ("quotes",)),
     ]
 
 

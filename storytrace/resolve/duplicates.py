@@ -1,0 +1,233 @@
+"""Find near-duplicate and syndicated copies of articles: MinHash LSH over word shingles, then verify.
+
+Exact copies are stored once by ingest; what is left are copies that differ a little: re-headlined,
+edited, truncated, wrapped in another site's chrome. Each article's clean text becomes a set of hashed
+word ``shingle``-grams; a MinHash signature of that set goes into a ``datasketch`` LSH index tuned to
+a low Jaccard ``candidate_threshold`` (a copy truncated to 40% still has Jaccard 0.4 with its source).
+Every candidate pair is then verified on the exact shingle sets: the pair is a copy when the shorter
+text's shingles are at least ``min_shared`` found in the longer one (containment, so truncation and
+added chrome do not hide a copy). Verified pairs are grouped by union-find; each member carries its
+``shared`` fraction: the share of its shingles found in the group's first article (earliest date,
+then input order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from datasketch import LeanMinHash, MinHashLSH
+
+from storytrace.settings import Settings
+from storytrace.stages import CorpusOutput, CorpusView
+
+SHINGLE = 5  # words per shingle
+NUM_PERM = 128  # MinHash permutations
+CANDIDATE_THRESHOLD = 0.3  # LSH Jaccard threshold for candidates (recall-oriented; verified below)
+MIN_SHARED = 0.6  # a pair is a copy when this share of the shorter text's shingles is in the longer
+MIN_SHINGLES = 8  # texts with fewer shingles (under ~12 words) are too short to call copies
+
+_SEED = 1
+
+
+@dataclass(frozen=True)
+class Member:
+    """One article of a duplicate group."""
+
+    article_id: str
+    shared: float  # share of this article's shingles found in the group's first article
+    jaccard: float  # Jaccard of the two shingle sets
+    first: bool = False
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Articles that are copies of one another; members[0] is the first (earliest) article."""
+
+    id: str
+    members: tuple[Member, ...]
+
+    def to_records(self) -> list[tuple[str, str, dict[str, Any]]]:
+        first = self.members[0].article_id
+        return [
+            (self.id, m.article_id, {"shared": round(m.shared, 4), "jaccard": round(m.jaccard, 4),
+                                     "first": m.first, "first_article": first, "size": len(self.members)})
+            for m in self.members
+        ]
+
+
+@dataclass
+class _Doc:
+    id: str
+    date: str
+    order: int
+    shingles: np.ndarray = field(repr=False)  # sorted unique uint64 shingle hashes
+
+
+class _Powers:
+    """Powers of an odd base and of its inverse modulo 2^64, grown on demand, for hashing words in numpy."""
+
+    BASE = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2^64
+
+    def __init__(self) -> None:
+        self.pow = np.ones(0, dtype=np.uint64)
+        self.inv = np.ones(0, dtype=np.uint64)
+
+    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if n > self.pow.size:
+            size = max(n, 2 * self.pow.size, 1 << 16)
+            inverse = pow(int(self.BASE), -1, 1 << 64)
+            with np.errstate(over="ignore"):
+                self.pow = np.concatenate(([np.uint64(1)], np.cumprod(np.full(size - 1, self.BASE, dtype=np.uint64))))
+                self.inv = np.concatenate(([np.uint64(1)],
+                                           np.cumprod(np.full(size - 1, np.uint64(inverse), dtype=np.uint64))))
+        return self.pow[:n], self.inv[:n]
+
+
+_POWERS = _Powers()
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """Hash each whitespace-separated, lower-cased word of the text to 64 bits, all in numpy.
+
+    A word's hash is the polynomial of its UTF-8 bytes, taken as a difference of prefix sums and
+    shifted back by the inverse power of its start, so it does not depend on where the word stands.
+    """
+    data = np.frombuffer(text.lower().encode("utf-8", "replace"), dtype=np.uint8)
+    if not data.size:
+        return np.zeros(0, dtype=np.uint64)
+    space = data <= 32
+    word = ~space
+    starts = np.flatnonzero(word & np.concatenate(([True], space[:-1])))
+    ends = np.flatnonzero(word & np.concatenate((space[1:], [True]))) + 1
+    powers, inverse = _POWERS.upto(data.size)
+    with np.errstate(over="ignore"):
+        prefix = np.concatenate(([np.uint64(0)], np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers)))
+        return (prefix[ends] - prefix[starts]) * inverse[starts]
+
+
+def shingles(text: str, *, size: int = SHINGLE) -> np.ndarray:
+    """Hash the text's lower-cased word ``size``-grams into a sorted array of unique uint64 values.
+
+    Words are split on whitespace with punctuation kept: copies carry the same punctuation.
+    """
+    arr = _mix(word_hashes(text))
+    if not arr.size:
+        return arr
+    size = min(size, len(arr))
+    # A polynomial hash of each window of word hashes, computed for all windows at once.
+    acc = np.zeros(len(arr) - size + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(size):
+            acc = acc * np.uint64(1_000_003) + arr[k : len(arr) - size + 1 + k]
+    return np.unique(_mix(acc))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """Scramble 64-bit values (the splitmix64 finaliser) so nearby inputs give unrelated outputs."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+class _Perms:
+    """The MinHash permutations ``(a * h + b) mod p``, fixed by a seed so signatures are reproducible."""
+
+    def __init__(self, num_perm: int) -> None:
+        rng = np.random.RandomState(_SEED)
+        # As datasketch does: a and b below the prime, products wrapping in 64 bits. Small a would keep
+        # a * h below the prime, and every permutation would then order shingles alike.
+        self.a = rng.randint(1, (1 << 61) - 1, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+        self.b = rng.randint(0, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
+        self.num_perm = num_perm
+
+    def signature(self, values: np.ndarray) -> np.ndarray:
+        # Multiply-shift hashing in wrapping 64-bit arithmetic (no modulo: ten times cheaper), kept to
+        # 61 bits like datasketch's values.
+        with np.errstate(over="ignore"):
+            perm = (values[:, None] * self.a[None, :] + self.b[None, :]) >> np.uint64(3)
+        return perm.min(axis=0)
+
+
+def _containment(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int]:
+    common = int(np.intersect1d(a, b, assume_unique=True).size)
+    return common, int(a.size), int(b.size)
+
+
+def find_duplicates(
+    docs: Iterable[tuple[str, str, str | None]], *, shingle: int = SHINGLE, num_perm: int = NUM_PERM,
+    candidate_threshold: float = CANDIDATE_THRESHOLD, min_shared: float = MIN_SHARED,
+    min_shingles: int = MIN_SHINGLES,
+) -> list[DuplicateGroup]:
+    """Group near-duplicate texts; ``docs`` yields (id, text, ISO date or None), streamed once."""
+    perms = _Perms(num_perm)
+    lsh = MinHashLSH(threshold=candidate_threshold, num_perm=num_perm)
+    kept: list[_Doc] = []
+    pairs: list[tuple[int, int]] = []
+    for order, (doc_id, text, date) in enumerate(docs):
+        values = shingles(text, size=shingle)
+        if values.size < min_shingles:
+            continue
+        index = len(kept)
+        kept.append(_Doc(doc_id, date or "", order, values))
+        # Hash values made here, not by datasketch's MinHash: its "legacy" scheme is the one without checks.
+        sig = LeanMinHash(seed=_SEED, hashvalues=perms.signature(values), scheme="legacy")
+        pairs.extend((other, index) for other in lsh.query(sig))
+        lsh.insert(index, sig, check_duplication=False)
+    del lsh
+
+    parent = list(range(len(kept)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        common, na, nb = _containment(kept[i].shingles, kept[j].shingles)
+        if common / min(na, nb) >= min_shared:
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+
+    members: dict[int, list[int]] = {}
+    for i in range(len(kept)):
+        members.setdefault(find(i), []).append(i)
+    groups = []
+    for idx in members.values():
+        if len(idx) < 2:
+            continue
+        # The first article: the earliest known date, then the order the articles came in.
+        idx.sort(key=lambda i: (kept[i].date or "9999", kept[i].order))
+        head = kept[idx[0]]
+        rows = [Member(head.id, 1.0, 1.0, first=True)]
+        for i in idx[1:]:
+            common, na, nb = _containment(kept[i].shingles, head.shingles)
+            rows.append(Member(kept[i].id, common / na if na else 0.0, common / (na + nb - common)))
+        groups.append(rows)
+    groups.sort(key=lambda rows: rows[0].article_id)
+    return [DuplicateGroup(f"d{n + 1}", tuple(rows)) for n, rows in enumerate(groups)]
+
+
+def pairs_of(groups: Sequence[DuplicateGroup]) -> set[tuple[str, str]]:
+    """Every unordered pair of article ids grouped together (sorted within the pair)."""
+    out: set[tuple[str, str]] = set()
+    for g in groups:
+        ids = sorted(m.article_id for m in g.members)
+        out.update((a, b) for n, a in enumerate(ids) for b in ids[n + 1 :])
+    return out
+
+
+def duplicates_stage(view: CorpusView, settings: Settings) -> CorpusOutput:
+    """Corpus stage: group near-copies of articles; one record per member, keyed by group id."""
+    docs = ((a.id, a.clean.text, a.published) for a in view.articles())
+    groups = find_duplicates(docs)
+    records = [r for g in groups for r in g.to_records()]
+    summary = {"groups": len(groups), "articles_in_groups": len(records),
+               "largest": [{"id": g.id, "size": len(g.members), "first": g.members[0].article_id}
+                           for g in sorted(groups, key=lambda g: -len(g.members))[:20]]}
+    return CorpusOutput(summary, records)

@@ -1,0 +1,371 @@
+"""Group quotations of the same utterance across articles, and say how each outlet's version differs.
+
+1. Units. Every stored quotation is a unit: a direct quote's content, each quoted fragment of three or
+   more words inside a partial quote, an indirect quote's content (compared as a paraphrase), and
+   quoted fragments the extractor did not attach to a quote (``loose``), so "come together now" in one
+   outlet meets the longer quotation in another.
+2. Candidates. An inverted index over word 3-grams (lower-cased, punctuation dropped): a unit meets
+   only units that share enough of its 3-grams; 3-grams carried by more than ``MAX_DF`` units
+   ("i don't think", "we're going to") are not indexed. No pass over all pairs.
+3. Verification on the word sequences (rapidfuzz LCS): the shorter unit must be found in the longer
+   one, in order (LCS) or by its word pairs (sentences moved), to at least ``MIN_CONTAIN``; units of
+   three to five words only link when they occur word for word inside the other (a partial quote).
+4. Groups by union-find, strongest links first, with a guard against chaining: two groups merge only
+   if their canonical texts (the longest member) also match each other loosely (``GUARD``), so a
+   slogan quoted inside two different speeches does not glue them together.
+
+Per group: the canonical text (the longest member), each member's word-level diff against it and its
+change flags (``punctuation``, ``substantive`` with the substituted words, ``truncation``,
+``omission``, ``addition``, ``reordering``, ``paraphrase``), and the first appearance by article date.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import LCSseq
+
+from storytrace.settings import Settings
+from storytrace.stages import CorpusOutput, CorpusView
+
+MIN_WORDS = 3  # shorter units cannot name an utterance
+SHORT = 6  # units with fewer words than this link only when found word for word
+MIN_CONTAIN = 0.8  # share of the shorter unit found in the longer one
+GUARD = 0.5  # canonicals of two groups must match this well for the groups to merge
+MAX_DF = 200  # 3-grams in more units than this are too common to index
+MIN_SHARED = 0.3  # share of the smaller unit's 3-grams shared with a candidate
+
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+_QUOTED = re.compile(r"[“\"]([^“”\"]+)[”\"]")
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+@dataclass(frozen=True)
+class QuoteUnit:
+    """One quotation (or quoted fragment) as compared across articles; offsets into the raw text."""
+
+    key: str  # unique: "<article id>:<quote index>[:<fragment>]" or "<article id>:loose:<start>"
+    article_id: str
+    text: str
+    start: int
+    end: int
+    kind: str = "direct"  # direct | partial | indirect | loose
+    speaker: str | None = None
+    outlet: str | None = None
+    published: str | None = None
+    quote_index: int | None = None  # position in the article's quotes payload
+
+
+@dataclass(frozen=True)
+class Change:
+    """One word-level difference of a member against the canonical text."""
+
+    op: str  # replace | delete | insert
+    canonical: str
+    variant: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A member of a group: the unit, its similarity to the canonical, its diff and change flags."""
+
+    unit: QuoteUnit
+    similarity: float
+    changes: tuple[Change, ...] = ()
+    flags: tuple[str, ...] = ()
+    substitutions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class VariantGroup:
+    """Quotations of one utterance; ``members[0]`` is the canonical one."""
+
+    id: str
+    members: tuple[Variant, ...]
+    first: QuoteUnit  # the earliest appearance by article date (then canonical first)
+
+    @property
+    def canonical(self) -> QuoteUnit:
+        return self.members[0].unit
+
+    def to_records(self) -> list[tuple[str, str, dict[str, Any]]]:
+        canon, first = self.canonical, self.first
+        outlets = sorted({m.unit.outlet or "" for m in self.members} - {""})
+        flags = sorted({f for m in self.members for f in m.flags})
+        head = {"canonical": canon.text, "canonical_article": canon.article_id, "size": len(self.members),
+                "articles": len({m.unit.article_id for m in self.members}), "outlets": outlets, "flags": flags,
+                "first": {"article_id": first.article_id, "outlet": first.outlet, "published": first.published}}
+        rows = []
+        for m in self.members:
+            u = m.unit
+            rows.append((self.id, u.article_id, {
+                **head, "key": u.key, "text": u.text, "start": u.start, "end": u.end, "kind": u.kind,
+                "speaker": u.speaker, "outlet": u.outlet, "published": u.published, "quote_index": u.quote_index,
+                "canonical_member": u.key == canon.key, "similarity": round(m.similarity, 4),
+                "flags": list(m.flags), "substitutions": [list(s) for s in m.substitutions],
+                "diff": [{"op": c.op, "canonical": c.canonical, "variant": c.variant} for c in m.changes],
+            }))
+        return rows
+
+
+# -- text ---------------------------------------------------------------------------------------------
+def tokens(text: str) -> list[str]:
+    """Words and punctuation marks, as written."""
+    return _TOKEN.findall(text)
+
+
+def _norm(token: str) -> str:
+    return token.lower().replace("’", "'")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words without punctuation: what matching compares."""
+    return [_norm(t) for t in _TOKEN.findall(text) if t[0].isalnum() or t[0] == "_"]
+
+
+def _is_word(token: str) -> bool:
+    return token[0].isalnum() or token[0] == "_"
+
+
+def normalise(text: str) -> str:
+    """The exact-match baseline's key: lower-cased words joined by spaces, punctuation removed."""
+    return " ".join(words(text))
+
+
+# -- units from the quotes stage ------------------------------------------------------------------------
+def units_from_quotes(article_id: str, quotes: Sequence[dict[str, Any]], *, outlet: str | None = None,
+                      published: str | None = None) -> list[QuoteUnit]:
+    """Turn one article's ``quotes`` payload into comparable units (quoted fragments of partial quotes)."""
+    out: list[QuoteUnit] = []
+    for i, q in enumerate(quotes):
+        content, start = q["content"], q["content_start"]
+        common = {"article_id": article_id, "kind": q["kind"], "speaker": q.get("speaker"), "outlet": outlet,
+                  "published": published, "quote_index": i}
+        fragments = list(_QUOTED.finditer(content)) if q["kind"] == "partial" else []
+        if fragments:
+            for n, m in enumerate(fragments):
+                if len(words(m.group(1))) >= MIN_WORDS:
+                    out.append(QuoteUnit(key=f"{article_id}:{i}:{n}", text=m.group(1), start=start + m.start(1),
+                                         end=start + m.end(1), **common))
+        elif len(words(content)) >= MIN_WORDS:
+            out.append(QuoteUnit(key=f"{article_id}:{i}", text=content, start=start, end=q["content_end"], **common))
+    return out
+
+
+def loose_fragments(article_id: str, raw_text: str, covered: Sequence[tuple[int, int]], *,
+                    outlet: str | None = None, published: str | None = None) -> list[QuoteUnit]:
+    """Quoted fragments of the raw text (three words or more) that no stored quotation covers."""
+    out = []
+    for m in _QUOTED.finditer(raw_text):
+        start, end = m.start(1), m.end(1)
+        if any(s < end and start < e for s, e in covered) or len(words(m.group(1))) < MIN_WORDS:
+            continue
+        out.append(QuoteUnit(key=f"{article_id}:loose:{start}", article_id=article_id, text=m.group(1),
+                             start=start, end=end, kind="loose", outlet=outlet, published=published))
+    return out
+
+
+# -- matching -------------------------------------------------------------------------------------------
+@dataclass
+class _Prepared:
+    unit: QuoteUnit
+    words: list[str]
+    grams: set[int] = field(default_factory=set)
+    bigrams: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _prepare(unit: QuoteUnit) -> _Prepared:
+    w = words(unit.text)
+    grams = {hash((w[i], w[i + 1], w[i + 2])) for i in range(len(w) - 2)}
+    return _Prepared(unit, w, grams, set(zip(w, w[1:], strict=False)))
+
+
+def _contains(short: list[str], long: list[str]) -> bool:
+    n = len(short)
+    first = short[0]
+    return any(long[i] == first and long[i : i + n] == short for i in range(len(long) - n + 1))
+
+
+def match_score(a: _Prepared, b: _Prepared) -> float:
+    """How much of the shorter unit is found in the longer one (0..1); 0 when they must not link."""
+    short, long = (a, b) if len(a.words) <= len(b.words) else (b, a)
+    n = len(short.words)
+    if n < MIN_WORDS:
+        return 0.0
+    if n < SHORT:
+        return 1.0 if _contains(short.words, long.words) else 0.0
+    in_order = LCSseq.similarity(short.words, long.words) / n
+    by_pairs = len(short.bigrams & long.bigrams) / max(len(short.bigrams), 1)
+    return max(in_order, by_pairs)
+
+
+def candidates(prepared: Sequence[_Prepared], *, max_df: int = MAX_DF,
+               min_shared: float = MIN_SHARED) -> Iterable[tuple[int, int]]:
+    """Pairs of units of different articles sharing enough indexed 3-grams (each pair once, i < j)."""
+    df: Counter[int] = Counter()
+    for p in prepared:
+        df.update(p.grams)
+    index: dict[int, list[int]] = {}
+    for j, p in enumerate(prepared):
+        keep = [g for g in p.grams if df[g] <= max_df]
+        shared: Counter[int] = Counter()
+        for g in keep:
+            shared.update(index.get(g, ()))
+        for i, count in shared.items():
+            other = prepared[i]
+            if other.unit.article_id == p.unit.article_id:
+                continue
+            if count >= max(1.0, min_shared * min(len(other.grams), len(p.grams))):
+                yield i, j
+        for g in keep:
+            index.setdefault(g, []).append(j)
+
+
+def find_variants(units: Iterable[QuoteUnit], *, min_contain: float = MIN_CONTAIN, guard: float = GUARD,
+                  max_df: int = MAX_DF) -> list[VariantGroup]:
+    """Group the units that quote one utterance; only groups spanning two or more articles are returned."""
+    prepared = [_prepare(u) for u in units]
+    links = []
+    for i, j in candidates(prepared, max_df=max_df):
+        score = match_score(prepared[i], prepared[j])
+        if score >= min_contain:
+            links.append((score, i, j))
+    links.sort(key=lambda t: (-t[0], t[1], t[2]))
+
+    parent = list(range(len(prepared)))
+    canon = list(range(len(prepared)))  # per root: the index of its longest member
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for _score, i, j in links:
+        ri, rj = find(i), find(j)
+        if ri == rj:
+            continue
+        ci, cj = canon[ri], canon[rj]
+        if {ci, cj} != {i, j} and match_score(prepared[ci], prepared[cj]) < guard:
+            continue  # the two groups' canonicals differ: this link would chain unrelated quotations
+        root, other = min(ri, rj), max(ri, rj)
+        parent[other] = root
+        canon[root] = max((ci, cj), key=lambda k: (len(prepared[k].words), -k))
+
+    members: dict[int, list[int]] = {}
+    for i in range(len(prepared)):
+        members.setdefault(find(i), []).append(i)
+    groups = []
+    for root, idx in members.items():
+        if len({prepared[i].unit.article_id for i in idx}) < 2:
+            continue
+        head = prepared[canon[root]]
+        rest = sorted((i for i in idx if i != canon[root]), key=lambda i: prepared[i].unit.key)
+        variants = [Variant(head.unit, 1.0)] + [compare(head.unit, prepared[i].unit) for i in rest]
+        first = min((v.unit for v in variants), key=lambda u: (u.published or "9999", u.key != head.unit.key))
+        groups.append((first.published or "9999", head.unit.key, variants, first))
+    groups.sort(key=lambda g: (g[0], g[1]))
+    return [VariantGroup(f"q{n + 1}", tuple(v), first) for n, (_d, _k, v, first) in enumerate(groups)]
+
+
+# -- diff and flags --------------------------------------------------------------------------------------
+def compare(canonical: QuoteUnit, unit: QuoteUnit) -> Variant:
+    """Diff ``unit`` against the canonical text word by word and flag what kind of changes it has."""
+    a, b = tokens(canonical.text), tokens(unit.text)
+    na, nb = [_norm(t) for t in a], [_norm(t) for t in b]
+    ops = difflib.SequenceMatcher(None, na, nb, autojunk=False).get_opcodes()
+    changes: list[Change] = []
+    flags: set[str] = set()
+    subs: list[tuple[str, str]] = []
+    a_words = [k for k, t in enumerate(a) if _is_word(t)]
+    first_word, last_word = (a_words[0], a_words[-1]) if a_words else (0, 0)
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            if a[i1:i2] != b[j1:j2]:
+                flags.add("punctuation")  # same words, other case or apostrophe
+            continue
+        wa = [t for t in a[i1:i2] if _is_word(t)]
+        wb = [t for t in b[j1:j2] if _is_word(t)]
+        changes.append(Change(tag, _join(a[i1:i2]), _join(b[j1:j2])))
+        if not wa and not wb:
+            flags.add("punctuation")
+        elif wa and wb:
+            if len(wa) <= 3 and len(wb) <= 3:
+                flags.add("substantive")
+                subs.append((" ".join(wa), " ".join(wb)))
+            else:
+                flags.add("paraphrase")
+        elif wa:  # words of the canonical missing here
+            flags.add("truncation" if i1 <= first_word or i2 > last_word else "omission")
+        else:
+            flags.add("addition")
+    if _reordered(canonical.text, unit.text):
+        flags.add("reordering")
+    if unit.kind == "indirect" and canonical.kind != "indirect":
+        flags.add("paraphrase")
+    wa_all, wb_all = words(canonical.text), words(unit.text)
+    sim = LCSseq.normalized_similarity(wa_all, wb_all) if wa_all and wb_all else 0.0
+    order = ("substantive", "paraphrase", "reordering", "truncation", "omission", "addition", "punctuation")
+    return Variant(unit, sim, tuple(changes), tuple(f for f in order if f in flags), tuple(subs))
+
+
+def _join(toks: Sequence[str]) -> str:
+    out = ""
+    for t in toks:
+        out += t if not out or not _is_word(t) and t not in "“\"(‘" else " " + t
+    return out
+
+
+def _reordered(canonical: str, variant: str) -> bool:
+    """Whether the variant's sentences come in another order than the canonical's."""
+    canon = [words(s) for s in _SENTENCE.findall(canonical)]
+    canon = [s for s in canon if s]
+    where = []
+    for sent in _SENTENCE.findall(variant):
+        w = words(sent)
+        if len(w) < 3:
+            continue
+        best, score = -1, 0.0
+        for k, c in enumerate(canon):
+            s = LCSseq.similarity(w, c) / len(w)
+            if s > score:
+                best, score = k, s
+        if score >= 0.6:
+            where.append(best)
+    return any(x > y for x, y in zip(where, where[1:], strict=False))
+
+
+def pairs_of(groups: Sequence[VariantGroup]) -> set[tuple[str, str]]:
+    """Every unordered pair of unit keys grouped together."""
+    out: set[tuple[str, str]] = set()
+    for g in groups:
+        keys = sorted(m.unit.key for m in g.members)
+        out.update((a, b) for n, a in enumerate(keys) for b in keys[n + 1 :])
+    return out
+
+
+def variants_stage(view: CorpusView, settings: Settings) -> CorpusOutput:
+    """Corpus stage: group quotations of one utterance across articles; one record per member."""
+    quoted: dict[str, list[dict[str, Any]]] = {}
+    for article_id, inputs in view.inputs():
+        quoted[article_id] = inputs["quotes"]["quotes"]
+    units: list[QuoteUnit] = []
+    for article in view.articles():
+        quotes = quoted.pop(article.id, [])
+        found = units_from_quotes(article.id, quotes, outlet=article.outlet, published=article.published)
+        covered = [(q["content_start"], q["content_end"]) for q in quotes]
+        found += loose_fragments(article.id, article.raw_text, covered, outlet=article.outlet,
+                                 published=article.published)
+        units.extend(found)
+    groups = find_variants(units)
+    records = [r for g in groups for r in g.to_records()]
+    summary = {"units": len(units), "groups": len(groups), "quotations_in_groups": len(records),
+               "with_substantive_changes": sum(1 for g in groups if any("substantive" in m.flags for m in g.members)),
+               "largest": [{"id": g.id, "size": len(g.members), "canonical": g.canonical.text[:200]}
+                           for g in sorted(groups, key=lambda g: -len(g.members))[:20]]}
+    return CorpusOutput(summary, records)
