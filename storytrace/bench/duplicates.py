@@ -68,7 +68,7 @@ def read_text(path: Path) -> str:
 
 def natural_pairs() -> set[tuple[str, str]]:
     """The labelled natural near-copy pairs of BBC (file names relative to the data folder)."""
-    text = resources.files("storytrace.resources.benchmarks").joinpath("bbc_near_copies.tsv").read_text("utf-8")
+    text = (resources.files("storytrace") / "resources" / "benchmarks" / "bbc_near_copies.tsv").read_text("utf-8")
     rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
     return {(min(a, b), max(a, b)) for a, b, label, *_ in rows if label == "copy"}
 

@@ -43,6 +43,7 @@ MIN_SHARED = 0.3  # share of the smaller unit's 3-grams shared with a candidate
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 _QUOTED = re.compile(r"[“\"]([^“”\"]+)[”\"]")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+_OPENERS = "“\"‘'"
 
 
 @dataclass(frozen=True)
@@ -176,13 +177,12 @@ class _Prepared:
     unit: QuoteUnit
     words: list[str]
     grams: set[int] = field(default_factory=set)
-    bigrams: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _prepare(unit: QuoteUnit) -> _Prepared:
     w = words(unit.text)
     grams = {hash((w[i], w[i + 1], w[i + 2])) for i in range(len(w) - 2)}
-    return _Prepared(unit, w, grams, set(zip(w, w[1:], strict=False)))
+    return _Prepared(unit, w, grams)
 
 
 def _contains(short: list[str], long: list[str]) -> bool:
@@ -192,16 +192,24 @@ def _contains(short: list[str], long: list[str]) -> bool:
 
 
 def match_score(a: _Prepared, b: _Prepared) -> float:
-    """How much of the shorter unit is found in the longer one (0..1); 0 when they must not link."""
+    """How much of the shorter unit is found in the longer one (0..1); 0 when they must not link.
+
+    Found means in runs of three words or more, in order (difflib blocks) or in any order (word
+    3-grams, for moved sentences); scattered single words never count. Units of three to five words
+    link only when they are quoted fragments found word for word, since "the United States" is a
+    phrase, not an utterance.
+    """
     short, long = (a, b) if len(a.words) <= len(b.words) else (b, a)
     n = len(short.words)
     if n < MIN_WORDS:
         return 0.0
     if n < SHORT:
-        return 1.0 if _contains(short.words, long.words) else 0.0
-    in_order = LCSseq.similarity(short.words, long.words) / n
-    by_pairs = len(short.bigrams & long.bigrams) / max(len(short.bigrams), 1)
-    return max(in_order, by_pairs)
+        quoted = short.unit.kind in ("partial", "loose") or short.unit.text.lstrip()[:1] in _OPENERS
+        return 1.0 if quoted and _contains(short.words, long.words) else 0.0
+    blocks = difflib.SequenceMatcher(None, short.words, long.words, autojunk=False).get_matching_blocks()
+    in_order = sum(blk.size for blk in blocks if blk.size >= 3) / n
+    any_order = len(short.grams & long.grams) / max(len(short.grams), 1)
+    return max(in_order, any_order)
 
 
 def candidates(prepared: Sequence[_Prepared], *, max_df: int = MAX_DF,

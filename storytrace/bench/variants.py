@@ -1,0 +1,71 @@
+"""`storytrace bench variants`: quote-variant linking scored on labelled pairs of PolNeAR quotations.
+
+The labelled pairs (``resources/benchmarks/polnear_quote_pairs_<split>.tsv``; how they were chosen and
+the labelling rules are in its header) are references to gold attributions; their text is read from
+the data folder. Every gold content of the split (three words or more) becomes a unit, all of them are
+grouped by ``find_variants`` (so distractors are real), and a labelled pair counts as linked when both
+land in one group. Baseline: exact match after lower-casing and removing punctuation. Only dev has
+labels: train was used to look at candidate pairs while building the linker; test is held back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from storytrace.bench.polnear import load_split
+from storytrace.errors import BenchmarkError
+from storytrace.resolve.variants import QuoteUnit, find_variants, normalise, pairs_of, words
+
+
+def _labels(split: str) -> list[tuple[str, str, bool]]:
+    from importlib import resources
+
+    path = resources.files("storytrace") / "resources" / "benchmarks" / f"polnear_quote_pairs_{split}.tsv"
+    if not path.is_file():
+        raise BenchmarkError(f"no labelled quote pairs for split {split!r} (only dev is labelled)")
+    out = []
+    for line in path.read_text("utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        a, ea, _sa, _ea, b, eb, _sb, _eb, label = line.split("\t")
+        out.append((f"{a}|{ea}", f"{b}|{eb}", label == "same"))
+    return out
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
+            "tp": tp, "fp": fp, "fn": fn}
+
+
+def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str, Any]:
+    """Score quote-variant linking and the exact-match baseline on a split's labelled pairs."""
+    labels = _labels(split)
+    units, texts = [], {}
+    for article in load_split(data, split, limit=limit):
+        date = article.name.split("_")[1] if "_" in article.name else None
+        for g in article.attributions:
+            start, end = g.content[0].start, g.content[-1].end
+            text = article.text[start:end]
+            key = f"{article.name}|{g.id}"
+            texts[key] = text
+            if len(words(text)) >= 3:
+                units.append(QuoteUnit(key=key, article_id=article.name, text=text, start=start, end=end,
+                                       kind="direct" if text.lstrip()[:1] in "“\"'‘" else "indirect",
+                                       outlet=article.outlet, published=date))
+    groups = find_variants(units)
+    linked = pairs_of(groups)
+    scored = [(a, b, gold) for a, b, gold in labels if a in texts and b in texts]
+    figures: dict[str, Any] = {"split": split, "units": len(units), "groups": len(groups),
+                               "labelled_pairs": len(scored), "positive_pairs": sum(g for *_x, g in scored)}
+    for name, predict in (("linker", lambda a, b: (min(a, b), max(a, b)) in linked),
+                          ("baseline_exact", lambda a, b: normalise(texts[a]) == normalise(texts[b]))):
+        tp = sum(1 for a, b, g in scored if g and predict(a, b))
+        fp = sum(1 for a, b, g in scored if not g and predict(a, b))
+        fn = sum(1 for a, b, g in scored if g and not predict(a, b))
+        figures[name] = _prf(tp, fp, fn)
+    figures["errors"] = [[a, b, gold] for a, b, gold in scored
+                         if gold != ((min(a, b), max(a, b)) in linked)][:20]
+    return figures
