@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import EXAMPLES, require_data
+
+from storytrace.corpus import Corpus
+from storytrace.resolve.variants import QuoteUnit, compare, find_variants
+
+
+def _unit(key: str, text: str, *, kind: str = "direct", date: str | None = None) -> QuoteUnit:
+    return QuoteUnit(key=key, article_id=key.split(":")[0], text=text, start=0, end=len(text), kind=kind,
+                     published=date)
+
+
+def test_seeds_group_mccluskey_across_three_outlets_with_both_wording_changes(tmp_path: Path) -> None:
+    with Corpus(tmp_path / "s.db") as corpus:
+        corpus.ingest([EXAMPLES])
+        corpus.analyze(["quotes", "variants"])
+        rows = corpus.store.corpus_records("variants", limit=1000)
+    groups: dict[str, list[dict]] = {}
+    for key, _article, payload in rows:
+        groups.setdefault(key, []).append(payload)
+    steel = [g for g in groups.values() if any("made of stronger stuff" in m["canonical"] for m in g)]
+    assert len(steel) == 1 and len({m["key"].split(":")[0] for m in steel[0]}) == 3
+    subs = {tuple(s) for m in steel[0] for s in m["substitutions"]}
+    assert ("stronger", "sterner") in subs and ("stand", "step") in subs
+    together = [g for g in groups.values() if any("come together now" in m["text"] for m in g)]
+    assert len(together) == 1 and len(together[0]) == 2
+
+
+def test_flags_separate_substantive_from_punctuation_and_truncation() -> None:
+    canon = _unit("a:0", "He is made of stronger stuff. He will not stand down.")
+    same_words = _unit("b:0", "he is made of stronger stuff, he will not stand down")
+    assert compare(canon, same_words).flags == ("punctuation",)
+    v = compare(canon, _unit("c:0", "He is made of sterner stuff. He will not step down."))
+    assert v.flags == ("substantive",) and v.substitutions == (("stronger", "sterner"), ("stand", "step"))
+    assert "truncation" in compare(canon, _unit("d:0", "made of stronger stuff", kind="partial")).flags
+    moved = compare(canon, _unit("e:0", "He will not stand down. He is made of stronger stuff."))
+    assert "reordering" in moved.flags
+
+
+def test_guard_keeps_two_speeches_sharing_a_slogan_apart() -> None:
+    slogan = "we will make America great again"
+    one = _unit("a:0", f"Our jobs are coming back to Ohio and the steel mills will open, {slogan}, believe me.")
+    two = _unit("b:0", f"The border wall will be built and Mexico is going to pay for the whole thing, {slogan}.")
+    short = _unit("c:0", slogan, kind="partial")
+    groups = find_variants([one, two, short])
+    assert len(groups) == 1 and {m.unit.key for m in groups[0].members} in ({"a:0", "c:0"}, {"b:0", "c:0"})
+
+
+def test_first_appearance_is_the_earliest_date() -> None:
+    text = "Nobody builds walls better than me, believe me, and I will build them cheaply."
+    groups = find_variants([_unit("a:0", text, date="2016-07-05"), _unit("b:0", text, date="2016-07-03")])
+    assert groups[0].first.key == "b:0"
+
+
+def test_bench_variants_smoke() -> None:
+    from storytrace.bench.variants import run
+
+    data = require_data("polnear")
+    figures = run(data, split="dev", limit=20)
+    assert {"linker", "baseline_exact", "labelled_pairs"} <= set(figures)
