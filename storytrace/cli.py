@@ -260,17 +260,25 @@ def export(ctx: click.Context, fmt: str, output: Path) -> None:
 @main.command()
 @click.option("--speaker", help="Only quotes whose speaker (or source mention) contains this, any case.")
 @click.option("--article", help="Only quotes of this article (number, id or id prefix).")
+@click.option("--variants", is_flag=True, help="Group each utterance's versions across outlets, with word diffs.")
+@click.option("--limit", type=int, default=50, show_default=True, help="With --variants: groups per page.")
+@click.option("--offset", type=int, default=0, show_default=True, help="With --variants: groups to skip.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
 @click.pass_context
 @_fail_cleanly
-def quotes(ctx: click.Context, speaker: str | None, article: str | None, fmt: str) -> None:
+def quotes(ctx: click.Context, speaker: str | None, article: str | None, variants: bool, limit: int, offset: int,
+           fmt: str) -> None:
     """List quotations: who said what, where, with offsets into the raw text (run 'analyze' first).
 
     \b
     Example:
       storytrace quotes --speaker McCluskey --format jsonl
+      storytrace quotes --variants --speaker McCluskey
     """
     corpus = _corpus(ctx, readonly=True)
+    if variants:
+        _show_variants(corpus, speaker=speaker, limit=limit, offset=offset, fmt=fmt)
+        return
     rows = list(corpus.quotes(speaker=speaker, article=article))
     if not rows and not corpus.store.stage_summary().get("quotes"):
         raise click.ClickException("no quotations stored yet: run 'storytrace analyze' first")
@@ -338,6 +346,66 @@ def stories(ctx: click.Context, story: int | None, limit: int, as_json: bool) ->
                    f"  {s['title'][:70]}{follows}")
         for m in s.get("articles", []):
             click.echo(f"    {m['article_id'][:12]}  {m['date'] or '?':10}  {m['title'][:50]:50}  {m['reason']}")
+
+
+def _show_variants(corpus: Corpus, *, speaker: str | None, limit: int, offset: int, fmt: str) -> None:
+    if corpus.store.corpus_result("variants") is None:
+        raise click.ClickException("no quote variants computed yet: run 'storytrace analyze' first")
+    needle = speaker.casefold() if speaker else None
+    groups = [
+        (key, members) for key, members in corpus.groups("variants", limit=limit, offset=offset)
+        if needle is None or any(needle in (m.get("speaker") or "").casefold() for m in members)
+    ]
+    if fmt != "table":
+        rows = [{"group": key, **m} for key, members in groups for m in members]
+        _emit_rows(rows, fmt, ["group", "article_id", "outlet", "published", "speaker", "kind", "text", "start", "end",
+                               "canonical_member", "similarity", "flags", "substitutions", "canonical"])
+        return
+    for key, members in groups:
+        head = members[0]
+        first = head["first"]
+        click.secho(f"group {key}: {head['size']} quotes in {head['articles']} articles "
+                    f"({', '.join(head['outlets']) or 'outlets unknown'}); first: {first['outlet'] or '?'} "
+                    f"{first['published'] or 'date unknown'}", bold=True)
+        click.echo(f"  canonical: {head['canonical']}")
+        for m in members:
+            changes = ", ".join(f"{a} → {b}" for a, b in m["substitutions"])
+            flags = ", ".join(m["flags"]) or ("canonical" if m["canonical_member"] else "same")
+            click.echo(f"  - {m['outlet'] or '?'} {(m['published'] or '')[:10]} {m['article_id'][:8]} "
+                       f"@{m['start']}-{m['end']} [{flags}]" + (f" {changes}" if changes else ""))
+        click.echo()
+
+
+@main.command()
+@click.option("--limit", type=int, default=50, show_default=True, help="Groups per page.")
+@click.option("--offset", type=int, default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def duplicates(ctx: click.Context, limit: int, offset: int, fmt: str) -> None:
+    """List groups of near-duplicate or syndicated articles, with the share of text each copy shares.
+
+    \b
+    Example:
+      storytrace duplicates --format jsonl
+    """
+    corpus = _corpus(ctx, readonly=True)
+    if corpus.store.corpus_result("duplicates") is None:
+        raise click.ClickException("no duplicate groups computed yet: run 'storytrace analyze' first")
+    groups = corpus.groups("duplicates", limit=limit, offset=offset)
+    info = corpus.store.article_info([m["article_id"] for _, members in groups for m in members])
+    for key, members in groups:
+        if fmt == "jsonl":
+            for m in members:
+                click.echo(json.dumps({"group": key, **m, **info.get(m["article_id"], {})}, ensure_ascii=False))
+            continue
+        click.secho(f"group {key}: {len(members)} articles", bold=True)
+        for m in members:
+            a = info.get(m["article_id"], {})
+            click.echo(f"  {m['article_id'][:12]}  shared {m.get('shared', 1.0):.2f}  {a.get('outlet') or '?'}  "
+                       f"{(a.get('published') or '')[:10]}  {a.get('title') or a.get('source_path') or ''}")
+    if not groups and fmt == "table":
+        click.echo("no near-duplicate articles found")
 
 
 @main.command()
@@ -464,6 +532,34 @@ def bench_actors(data: Path, split: str, limit: int | None, as_json: bool) -> No
 
     figures = bench_module.run(data, split=split, limit=limit)
     click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
+
+
+@bench.command("duplicates")
+@_bench_options("dev")
+def bench_duplicates(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Near-duplicate detection P/R/F1 on BBC's duplicate pairs plus generated near-copies.
+
+    \b
+    Example:
+      storytrace bench duplicates --data ../shared/data --split dev
+    """
+    from storytrace.bench import duplicates as bench_module
+
+    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+
+@bench.command("variants")
+@_bench_options("dev")
+def bench_variants(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Quote-variant linking pairwise P/R/F1 on the project's labelled PolNeAR pairs, against exact match.
+
+    \b
+    Example:
+      storytrace bench variants --data ../shared/data --split dev
+    """
+    from storytrace.bench import variants as bench_module
+
+    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover

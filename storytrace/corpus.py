@@ -134,6 +134,13 @@ class Corpus:
                 yield {"article_id": article_id, "source_path": info.get("source_path"),
                        "outlet": info.get("outlet"), "published": info.get("published"), **q}
 
+    def groups(self, stage: str, *, limit: int = 50, offset: int = 0) -> list[tuple[str, list[dict[str, Any]]]]:
+        """A page of a corpus stage's groups (duplicates, variants): (group key, member payloads with article_id)."""
+        return [
+            (key, [{"article_id": a, **p} for _, a, p in self.store.corpus_records(stage, key=key, limit=100_000)])
+            for key in self.store.corpus_keys(stage, limit=limit, offset=offset)
+        ]
+
     def search(self, query: str, *, limit: int = 20) -> list[tuple[str, str]]:
         return self.store.search(query, limit=limit)
 

@@ -95,3 +95,14 @@ def test_quotes_command_rows_carry_offsets_into_the_raw_text(run):
             assert r["content_start"] <= start < end <= r["content_end"]
     table = run("quotes", "--article", rows[0]["article_id"])
     assert rows[0]["article_id"][:8] in table
+
+
+def test_variants_and_duplicates_commands(run):
+    run("ingest", str(EXAMPLES))
+    assert "run 'storytrace analyze' first" in run("quotes", "--variants", code=1)
+    run("analyze", "--stage", "variants", "--stage", "duplicates")
+    table = run("quotes", "--variants", "--speaker", "McCluskey")
+    assert "stronger → sterner" in table and "stand → step" in table
+    rows = [json.loads(line) for line in run("quotes", "--variants", "--format", "jsonl").splitlines()]
+    assert {"group", "article_id", "text", "flags", "canonical"} <= set(rows[0])
+    assert "no near-duplicate articles found" in run("duplicates")

@@ -487,6 +487,14 @@ class Store:
             )
         return n
 
+    def corpus_keys(self, stage: str, *, limit: int = 50, offset: int = 0) -> list[str]:
+        """A page of a corpus stage's record keys (groups, stories, actors), in the order they were written."""
+        rows = self.conn.execute(
+            "SELECT key FROM corpus_records WHERE stage = ? GROUP BY key ORDER BY min(rowid) LIMIT ? OFFSET ?",
+            (stage, limit, offset),
+        )
+        return [r[0] for r in rows]
+
     def corpus_records(self, stage: str, *, key: str | None = None, article_id: str | None = None,
                        limit: int = 100, offset: int = 0) -> list[tuple[str, str | None, Any]]:
         """Page through a corpus stage's records, optionally those of one key or one article."""
