@@ -134,6 +134,44 @@ class Corpus:
                 yield {"article_id": article_id, "source_path": info.get("source_path"),
                        "outlet": info.get("outlet"), "published": info.get("published"), **q}
 
+    def actors(self, *, name: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Canonical actors (run 'analyze' first), most mentioned first; ``name`` filters by any name variant.
+
+        Each has its id, name, kind, variants, roles with date and evidence offsets, affiliations and the
+        reason for every merge; ``mentions`` lists where it is named, with why each mention belongs to it.
+        """
+        result = self.store.corpus_result("actors")
+        if result is None:
+            return []
+        needle = name.casefold() if name else None
+        found = [a for a in result[1].get("actors", [])
+                 if needle is None or any(needle in v.casefold() for v in [a["name"], *a["variants"]])][:limit]
+        if needle is None:
+            return found
+        detailed = []
+        for actor in found:  # one actor's full record: roles with evidence, merges, every mention
+            rows = self.store.corpus_records("actors", key=actor["id"], limit=10**6)
+            head = next((p for _k, a, p in rows if a is None), actor)
+            detailed.append({**head, "mentions_detail": [{"article_id": a, **p} for _k, a, p in rows if a is not None]})
+        return detailed
+
+    def stories(self, *, story: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Story clusters (run 'analyze' first), largest first, or one story with its articles and reasons."""
+        if story is not None:
+            rows = self.store.corpus_records("stories", key=str(story), limit=10**6)
+            if not rows:
+                from storytrace.errors import StoreError
+
+                raise StoreError(f"no story {story}: see 'storytrace stories' for the list", code="E205")
+            head = next(p for _k, a, p in rows if a is None)
+            members = [{"article_id": a, **p} for _k, a, p in rows if a is not None]
+            info = self.store.article_info([m["article_id"] for m in members])
+            for m in members:
+                m["outlet"] = info.get(m["article_id"], {}).get("outlet")
+            return [{**head, "articles": members}]
+        result = self.store.corpus_result("stories")
+        return [] if result is None else list(result[1].get("largest", []))[:limit]
+
     def groups(self, stage: str, *, limit: int = 50, offset: int = 0) -> list[tuple[str, list[dict[str, Any]]]]:
         """A page of a corpus stage's groups (duplicates, variants): (group key, member payloads with article_id)."""
         return [

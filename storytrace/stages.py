@@ -184,13 +184,16 @@ def speakers(view: CorpusView, settings: Settings) -> CorpusOutput:
 
 def _resolve_stages() -> list[CorpusStage]:
     """Cross-article stages from ``storytrace.resolve`` (imported here so the registry stays in one place)."""
-    from storytrace.resolve import actors
+    from storytrace.resolve import actors, stories
     from storytrace.resolve import duplicates, variants
 
     return [
         CorpusStage("actors", "1", actors.actors_stage,
                     "canonical people and organisations across articles, with roles and merge reasons",
                     ("quotes",), optional=("entities",), fingerprint=actors.corrections_fingerprint),
+        CorpusStage("stories", "2", stories.stories_stage,
+                    "story clusters over the articles in date order, each membership with its reason",
+                    ("quotes",), optional=("entities",)),
         # profile is required only so that changed clean text makes the grouping stale.
         CorpusStage("duplicates", "1", duplicates.duplicates_stage,
                     "near-duplicate and syndicated copies (MinHash LSH), each with its shared fraction", ("profile",)),
