@@ -143,3 +143,14 @@ def test_killed_ingest_resumes_without_loss_or_duplicates(tmp_path):
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == n
         assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == n
         assert conn.execute("SELECT count(DISTINCT path) FROM sources").fetchone()[0] == n
+
+
+def test_parallel_ingest_stores_the_same_articles(tmp_path):
+    def stored(jobs: int) -> dict[str, tuple[str, tuple[str, ...]]]:
+        settings = Settings(db=tmp_path / f"j{jobs}.db", jobs=jobs, batch_size=2, progress=False)
+        with Corpus(settings=settings) as corpus:
+            report = corpus.ingest([EXAMPLES, FIXTURES / "good"])
+            assert report.added > 5
+            return {a.id: (a.clean.text, tuple(Path(s).name for s in a.sources)) for a in corpus.iter_articles()}
+
+    assert stored(2) == stored(1)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -142,6 +143,23 @@ def ingest(
         min_articles=settings.boilerplate_min_articles, min_share=settings.boilerplate_min_share
     )
     pool = ProcessPoolExecutor(max_workers=settings.jobs) if settings.jobs > 1 else None
+
+    def store_batch(batch: list[RawDocument | ItemError], pending: _Pending) -> None:
+        with store.transaction() as conn:
+            for result in pending.results():
+                if isinstance(result, ItemError):
+                    counts.errors.append(result)
+                    continue
+                outcome = store.add_article(
+                    conn, result.article, source=result.source, line_keys=result.line_keys, run_id=run_id
+                )
+                setattr(counts, _COUNTER[outcome], getattr(counts, _COUNTER[outcome]) + 1)
+        if on_item:
+            for item in batch:
+                on_item(item.location)
+
+    # With a pool, the next batch is prepared by the workers while this process writes the previous one.
+    in_flight: deque[tuple[list[RawDocument | ItemError], _Pending]] = deque()
     try:
         stream = iter_documents(inputs, settings=settings, manifest=manifest, stdin=stdin)
         for batch in _batches(stream, settings.batch_size):
@@ -153,19 +171,11 @@ def ingest(
                     counts.unchanged += 1
                 else:
                     todo.append(item)
-            results = _run_prepare(pool, todo, boilerplate, settings)
-            with store.transaction() as conn:
-                for result in results:
-                    if isinstance(result, ItemError):
-                        counts.errors.append(result)
-                        continue
-                    outcome = store.add_article(
-                        conn, result.article, source=result.source, line_keys=result.line_keys, run_id=run_id
-                    )
-                    setattr(counts, _COUNTER[outcome], getattr(counts, _COUNTER[outcome]) + 1)
-            if on_item:
-                for item in batch:
-                    on_item(item.location)
+            in_flight.append((batch, _Pending(pool, todo, boilerplate, settings)))
+            if len(in_flight) > (1 if pool is not None else 0):
+                store_batch(*in_flight.popleft())
+        while in_flight:
+            store_batch(*in_flight.popleft())
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -178,22 +188,29 @@ def ingest(
 _COUNTER = {"added": "added", "duplicate": "duplicates", "unchanged": "unchanged", "updated": "updated"}
 
 
-def _run_prepare(pool: ProcessPoolExecutor | None, docs: list[RawDocument],
-                 boilerplate: Mapping[str, frozenset[str]], settings: Settings) -> list[Prepared | ItemError]:
-    if not docs:
-        return []
-    if pool is None or len(docs) < 4:
-        return _prepare_many(docs, boilerplate, settings)
-    n = settings.jobs
-    chunks = [docs[i::n] for i in range(n)]
-    futures = [pool.submit(_prepare_many, chunk, boilerplate, settings) for chunk in chunks]
-    parts = [f.result() for f in futures]
-    # Restore input order: chunk i holds docs i, i+n, i+2n, ...
-    ordered: list[Prepared | ItemError] = [None] * len(docs)  # type: ignore[list-item]
-    for i, part in enumerate(parts):
-        for j, result in enumerate(part):
-            ordered[i + j * n] = result
-    return ordered
+class _Pending:
+    """One batch being prepared: in this process (at once), or spread over the pool's workers."""
+
+    def __init__(self, pool: ProcessPoolExecutor | None, docs: list[RawDocument],
+                 boilerplate: Mapping[str, frozenset[str]], settings: Settings) -> None:
+        self.n = settings.jobs
+        self.done: list[Prepared | ItemError] | None = None
+        self.futures: list[Future[list[Prepared | ItemError]]] = []
+        if pool is None or len(docs) < 4:
+            self.done = _prepare_many(docs, boilerplate, settings)
+        else:
+            # Worker i gets docs i, i+n, i+2n, ...: similar loads without knowing document sizes.
+            self.futures = [pool.submit(_prepare_many, docs[i :: self.n], boilerplate, settings)
+                            for i in range(self.n)]
+
+    def results(self) -> list[Prepared | ItemError]:
+        if self.done is not None:
+            return self.done
+        parts = [f.result() for f in self.futures]
+        ordered: list[Prepared | ItemError] = []
+        for j in range(max(len(p) for p in parts)):  # restore input order
+            ordered.extend(part[j] for part in parts if j < len(part))
+        return ordered
 
 
 def refresh_boilerplate(store: Store, *, before: Mapping[str, frozenset[str]], settings: Settings) -> int:
