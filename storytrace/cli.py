@@ -562,5 +562,19 @@ def bench_variants(data: Path, split: str, limit: int | None, as_json: bool) -> 
     _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
 
 
+@bench.command("resolve")
+@_bench_options("all")
+def bench_resolve(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Time and peak memory of all cross-article steps (duplicates, variants, stories, actors) at 1k-100k.
+
+    \b
+    Example:
+      storytrace bench resolve --data ../shared/data --limit 10000
+    """
+    from storytrace.bench import resolve as bench_module
+
+    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
