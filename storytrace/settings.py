@@ -37,6 +37,8 @@ class Settings:
     # Actor corrections (TOML: merge, split, rename, set_role), applied after automatic merging; None means
     # storytrace-corrections.toml beside the store, when it exists.
     corrections: Path | None = None
+    # Sentences in each story brief (storytrace report --story N).
+    brief_sentences: int = 8
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -182,6 +182,35 @@ def speakers(view: CorpusView, settings: Settings) -> CorpusOutput:
     return CorpusOutput({"speakers": ranked})
 
 
+def _analyze_stages() -> list[Stage]:
+    """Per-article stages from ``storytrace.analyze`` (stances, facts)."""
+    from storytrace.analyze import facts, stance
+
+    return [
+        Stage("stances", "1", stance.stances,
+              "stance statements: holder, target or proposition, support/oppose/neutral, evidence, date",
+              ("quotes",)),
+        Stage("facts", "1", facts.facts, "numbers, amounts, percentages and tallies with what they count"),
+    ]
+
+
+def _analyze_corpus_stages() -> list[CorpusStage]:
+    """Cross-article stages from ``storytrace.analyze`` (stance changes, fact alignment, briefs)."""
+    from storytrace.analyze import brief, facts, stance
+
+    return [
+        CorpusStage("stance_changes", "1", stance.stance_changes,
+                    "each actor's stance toward each target over time, with changes flagged", ("stances",),
+                    optional=("dates",)),
+        CorpusStage("fact_alignment", "1", facts.fact_alignment,
+                    "the same fact across the articles of a story: agreement and conflict, with citations",
+                    ("facts",)),
+        CorpusStage("briefs", "1", brief.briefs_stage,
+                    "an extractive, chronological, cited brief of each story", ("facts", "quotes"),
+                    fingerprint=lambda settings: f"brief_sentences={settings.brief_sentences}"),
+    ]
+
+
 def _resolve_stages() -> list[CorpusStage]:
     """Cross-article stages from ``storytrace.resolve`` (imported here so the registry stays in one place)."""
     from storytrace.resolve import actors, stories
@@ -210,6 +239,7 @@ STAGES: dict[str, Stage] = {
         Stage("entities", "1", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
               unavailable=_nlp_unavailable),
         Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker"),
+        *_analyze_stages(),
     ]
 }
 CORPUS_STAGES: dict[str, CorpusStage] = {
@@ -218,6 +248,7 @@ CORPUS_STAGES: dict[str, CorpusStage] = {
         CorpusStage("people", "1", people, "people named across the corpus", ("entities",)),
         CorpusStage("speakers", "1", speakers, "who is quoted most across the corpus", ("quotes",)),
         *_resolve_stages(),
+        *_analyze_corpus_stages(),
     ]
 }
 
