@@ -221,18 +221,32 @@ def show(ctx: click.Context, ref: str, fmt: str) -> None:
 @click.option("--html", "fmt", flag_value="html", help="Same as --format html.")
 @click.option("--json", "fmt", flag_value="json", help="Same as --format json.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--story", type=int, help="A story page instead: its cited brief, stances and facts across outlets.")
+@click.option("--sentences", type=click.IntRange(1, 100), help="With --story: sentences in the brief [default: 8].")
 @click.pass_context
 @_fail_cleanly
-def report(ctx: click.Context, fmt: str, output: Path | None) -> None:
+def report(ctx: click.Context, fmt: str, output: Path | None, story: int | None, sentences: int | None) -> None:
     """Write the corpus report: outlets, dates, cleaning, and what each analysis stage produced.
+
+    With --story N: that story's brief (every sentence cited by article and offsets), who stands where
+    and how that changed, and its facts compared across outlets.
 
     \b
     Example:
       storytrace report --html -o report.html
+      storytrace report --story 1 --sentences 6
     """
     from storytrace.export import atomic_text
 
-    text = _corpus(ctx, readonly=True).report(format=fmt)
+    if story is not None:
+        from storytrace import report as report_module
+
+        if sentences is not None:
+            ctx.obj["settings"] = ctx.obj["settings"].replace(brief_sentences=sentences)
+            _corpus(ctx).analyze(["briefs"])
+        text = report_module.render_story(_corpus(ctx, readonly=True).brief(story), format=fmt)
+    else:
+        text = _corpus(ctx, readonly=True).report(format=fmt)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -242,16 +256,18 @@ def report(ctx: click.Context, fmt: str, output: Path | None) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "dna"]), required=True,
+              help="Articles as jsonl/csv/parquet, or stance statements as DNA-style CSV (dna).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_context
 @_fail_cleanly
 def export(ctx: click.Context, fmt: str, output: Path) -> None:
-    """Export the articles with provenance; a run manifest is written beside the file.
+    """Export the articles with provenance, or stance statements for DNA; a run manifest goes beside the file.
 
     \b
     Example:
       storytrace export --format parquet -o articles.parquet
+      storytrace export --format dna -o statements.csv
     """
     path = _corpus(ctx, readonly=True).export(output, format=fmt)
     click.echo(f"wrote {path} and {path.name}.manifest.json")
@@ -409,6 +425,63 @@ def duplicates(ctx: click.Context, limit: int, offset: int, fmt: str) -> None:
 
 
 @main.command()
+@click.option("--actor", help="Only holders whose name contains this (any case).")
+@click.option("--evidence", is_flag=True, help="Show the evidence sentence offsets of each article's stance.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per actor and target.")
+@click.pass_context
+@_fail_cleanly
+def stances(ctx: click.Context, actor: str | None, evidence: bool, as_json: bool) -> None:
+    """Who supports or opposes whom (or what), in each article over time, with changes flagged.
+
+    \b
+    Example:
+      storytrace stances --actor watson --evidence
+    """
+    rows = _corpus(ctx, readonly=True).stances(actor=actor)
+    if not rows:
+        raise click.ClickException("no stances stored: run 'storytrace analyze' first (or no actor matched)")
+    for p in rows:
+        if as_json:
+            click.echo(json.dumps(p, ensure_ascii=False))
+            continue
+        over = ", ".join(f"{t['date'] or 'undated'} {t['polarity']}" for t in p["timeline"])
+        click.echo(f"{p['holder'][:24]:24} -> {p['target'][:20]:20} {p['overall']:8} {over}")
+        for c in p["changes"]:
+            click.echo(f"    changed {c['from']} -> {c['to']} between {c['from_date']} and {c['to_date']}")
+        if evidence:
+            for t in p["timeline"]:
+                for e in t["evidence"]:
+                    click.echo(f"    {t['article_id'][:8]} @{e['evidence_start']}-{e['evidence_end']} "
+                               f"{e['polarity']:7} [{e['cue']}] ({e['source']}, {e['confidence']:.2f})")
+
+
+@main.command()
+@click.option("--story", type=int, help="Only this story's facts.")
+@click.option("--all", "show_all", is_flag=True, help="Also facts reported by one article only.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per fact.")
+@click.pass_context
+@_fail_cleanly
+def facts(ctx: click.Context, story: int | None, show_all: bool, as_json: bool) -> None:
+    """Numbers, amounts, percentages and tallies compared across the articles of each story.
+
+    \b
+    Example:
+      storytrace facts --story 1
+    """
+    rows = _corpus(ctx, readonly=True).facts(story=story)
+    for f in rows:
+        if not show_all and f["status"] == "single" and not f["also_reported_by"]:
+            continue
+        if as_json:
+            click.echo(json.dumps(f, ensure_ascii=False))
+            continue
+        click.echo(f"story {f['story']}  {f['kind']:7} {f['counts'][:30]:30} {f['status']:8} "
+                   + "; ".join(f"{c['text']} ({c['article_id'][:8]} @{c['start']}-{c['end']})" for c in f["citations"]))
+        for m in f["also_reported_by"]:
+            click.echo(f"    also reported (no figure) {m['article_id'][:8]} @{m['start']}-{m['end']}: {m['text'][:80]}")
+
+
+@main.command()
 @click.argument("query")
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.pass_context
@@ -546,6 +619,23 @@ def bench_duplicates(data: Path, split: str, limit: int | None, as_json: bool) -
     from storytrace.bench import duplicates as bench_module
 
     _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+
+@bench.command("stance")
+@_bench_options("dev")
+def bench_stance(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Stance accuracy and per-class P/R on the project's labelled set (seeds + PolNeAR dev articles).
+
+    Splits: seeds, dev (PolNeAR articles read while writing the rules), unseen (never read), all.
+
+    \b
+    Example:
+      storytrace bench stance --data ../shared/data --split all
+    """
+    from storytrace.bench import stance as bench_module
+
+    figures = bench_module.run(data, split=split, limit=limit)
+    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
 
 
 @bench.command("variants")

@@ -172,6 +172,48 @@ class Corpus:
         result = self.store.corpus_result("stories")
         return [] if result is None else list(result[1].get("largest", []))[:limit]
 
+    def stances(self, *, actor: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Each actor's stance toward each target over time (run 'analyze' first), with changes and evidence.
+
+        ``actor`` keeps holders whose name contains it (any case).
+        """
+        needle = actor.casefold() if actor else None
+        rows = self.store.corpus_records("stance_changes", limit=10**6)
+        return [p for _k, a, p in rows if a is None and (needle is None or needle in p["holder"].casefold())][:limit]
+
+    def stance_statements(self) -> Iterator[dict[str, Any]]:
+        """Every stance statement with its article, date, outlet and evidence offsets."""
+        for article_id, payload in self.store.iter_stage_payloads("stances"):
+            info = self.store.article_info([article_id]).get(article_id, {})
+            for s in payload["statements"]:
+                yield {"article_id": article_id, "outlet": info.get("outlet"), **s,
+                       "date": s.get("date") or info.get("published")}
+
+    def facts(self, *, story: int | None = None) -> list[dict[str, Any]]:
+        """Facts aligned across the articles of each story (or one story), with agree/conflict and citations."""
+        rows = self.store.corpus_records("fact_alignment", limit=10**6)
+        return [p for _k, _a, p in rows if story is None or str(p["story"]) == str(story)]
+
+    def brief(self, story: int) -> dict[str, Any]:
+        """One story's brief: cited sentences in chronological order, with the story's stances and facts."""
+        from storytrace.errors import StoreError
+
+        head = self.stories(story=story)[0]
+        rows = self.store.corpus_records("briefs", key=str(story), limit=10)
+        if not rows:
+            raise StoreError(f"no brief for story {story}: run 'storytrace analyze' first", code="E206")
+        brief = rows[0][2]
+        members = {m["article_id"] for m in head["articles"]}
+        info = self.store.article_info(sorted(members))
+        for s in brief["sentences"]:
+            s["outlet"] = info.get(s["article_id"], {}).get("outlet")
+            s["title"] = info.get(s["article_id"], {}).get("title")
+        stances = [{**p, "timeline": [t for t in p["timeline"] if t["article_id"] in members]}
+                   for p in self.stances(limit=10**6)]
+        stances = [p for p in stances if p["timeline"]]
+        return {"story": head, "brief": brief, "stances": stances, "facts": self.facts(story=story),
+                "articles": {a: info.get(a, {}) for a in sorted(members)}}
+
     def groups(self, stage: str, *, limit: int = 50, offset: int = 0) -> list[tuple[str, list[dict[str, Any]]]]:
         """A page of a corpus stage's groups (duplicates, variants): (group key, member payloads with article_id)."""
         return [
@@ -189,9 +231,14 @@ class Corpus:
         return report.render(report.build(self.store), format=format)
 
     def export(self, out: str | Path, *, format: str) -> Path:
-        """Export articles (with provenance and a run manifest) as JSONL, CSV or Parquet."""
+        """Export articles (with provenance and a run manifest) as JSONL, CSV or Parquet; or stance statements
+        as DNA-style statements (``format="dna"``)."""
         from storytrace.export import export_articles
 
+        if format == "dna":
+            from storytrace.export import dna
+
+            return dna.export(self.stance_statements(), Path(out), manifest=self.manifest())
         return export_articles(self.store, Path(out), format=format, manifest=self.manifest())
 
     def manifest(self) -> dict[str, Any]:

@@ -244,7 +244,8 @@ def _mentions_without_figure(fact: dict[str, Any], others: list[str],
             continue
         for m in _SENTENCE.finditer(article.clean.text):
             low = m.group().casefold()
-            if all(k in low for k in keys):
+            if all(k in low for k in keys) and (fact["counts"] != "vote of no confidence"
+                                                or re.search(r"\bno[\s\"“”‘’'-]+confidence", low)):
                 start, end = article.clean.span_to_raw(m.start(), m.end())
                 found.append({"article_id": aid, "start": start, "end": end, "text": article.raw_text[start:end]})
                 break
