@@ -126,7 +126,9 @@ def cmd_package(args: argparse.Namespace) -> Path:
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(model, target, ignore=shutil.ignore_patterns("scores.json"))
-    manifest = json.loads((args.runs / args.name / "manifest.json").read_text())
+    run_manifest = args.runs / args.name / "manifest.json"  # written when a run finishes
+    manifest_path = run_manifest if run_manifest.exists() else args.corpus / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
     (target / "data_hashes.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if (model / "scores.json").exists():
         shutil.copy(model / "scores.json", target / "scores.json")

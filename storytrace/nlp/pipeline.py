@@ -21,7 +21,7 @@ from storytrace.errors import ModelError
 from storytrace.nlp import rules as _rules  # noqa: F401  (registers the rule component factories)
 
 MODEL_DIR = Path(str(files("storytrace") / "resources" / "model"))
-RULE_COMPONENTS = ("storytrace_quote_boundaries", "storytrace_entity_rules")
+RULE_COMPONENTS = ("storytrace_quote_boundaries", "storytrace_sentence_repair", "storytrace_entity_rules")
 
 
 def model_meta(path: Path | None = None) -> dict[str, Any]:
@@ -64,6 +64,8 @@ def build(path: Path | None = None, *, rules: bool = True, exclude: tuple[str, .
     if rules:
         before = "parser" if "parser" in nlp.pipe_names else None
         nlp.add_pipe("storytrace_quote_boundaries", before=before)
+        if before:
+            nlp.add_pipe("storytrace_sentence_repair", after="parser")
         if "ner" in nlp.pipe_names:
             nlp.add_pipe("storytrace_entity_rules", after="ner")
     return nlp

@@ -1,16 +1,22 @@
 """Rule components on top of the trained pipeline, where the training data is thin.
 
-Two spaCy components, registered here and added by ``storytrace.nlp.load``:
+Three spaCy components, registered here and added by ``storytrace.nlp.load``:
 
 ``storytrace_quote_boundaries`` (before the parser)
     News puts quotations across sentence edges that web text rarely shows. An opening quotation mark
-    after sentence-final punctuation, and any token after a line break, starts a sentence; the words
+    after sentence-final punctuation starts a sentence, and so does a line break; the words
     after a closing quotation mark that carry the attribution (``..., ” he said.``) stay with the
     quotation's sentence. The parser honours boundaries set before it runs.
 
+``storytrace_sentence_repair`` (after the parser)
+    A sentence that starts mid-line after a word that cannot end one ("John | Prescott's legacy")
+    is joined to the sentence before it.
+
 ``storytrace_entity_rules`` (after the NER)
     - titles and roles ("shadow chancellor", "general secretary", "Lord", "Mr") go to
-      ``doc.spans["titles"]``, and a capitalised name right after one is a PERSON;
+      ``doc.spans["titles"]``; a capitalised name right after one, or a full name in apposition
+      before one ("Fabian Hamilton, the party's shadow Europe minister"), is a PERSON;
+    - a known given name followed by a capitalised proper noun is a PERSON ("Caroline Mortimer");
     - a person named in full once ("Jeremy Corbyn") is a PERSON wherever the document repeats the
       full name or the surname ("JEREMY Corbyn", "Corbyn's");
     - demonyms and parties are NORP, countries and cities GPE, from the gazetteers in
@@ -97,11 +103,13 @@ class QuoteBoundaries:
         """Return (token index, is_sent_start) decisions; later decisions win."""
         found: list[tuple[int, bool]] = []
         for i, tok in enumerate(doc):
-            if tok.is_space and "\n" in tok.text and i + 1 < len(doc) and not doc[i + 1].is_space:
-                found.append((i + 1, True))
+            if tok.is_space and "\n" in tok.text:
+                # The line break itself opens the next sentence: presetting the word after it instead
+                # makes the parser (which saw no line breaks in training) split that line into words.
+                found.append((i, True))
             elif _is_opening(doc, i):
                 j = _prev_word(doc, i)
-                if j is None:
+                if j is None or j != i - 1:  # first in the text, or after a line break (handled above)
                     continue
                 prev = doc[j]
                 if prev.text in SENTENCE_END or (
@@ -142,6 +150,70 @@ def make_quote_boundaries(nlp: Language, name: str, lookahead: int) -> QuoteBoun
     return QuoteBoundaries(nlp, name, lookahead=lookahead)
 
 
+def _ends_sentence(doc: Doc, j: int) -> bool:
+    """Whether token j can close a sentence: final punctuation, or a closer right after it."""
+    text = doc[j].text
+    if text in SENTENCE_END or text.endswith((".", "!", "?", "…")) and len(text) > 1 and text[-2] != ".":
+        return True
+    if (_is_closing(doc, j) or text in {")", "]"}) and j > 0:
+        return doc[j - 1].text in SENTENCE_END
+    return False
+
+
+class SentenceRepair:
+    """Join sentence pieces the parser split off where news text cannot end a sentence.
+
+    News sentences end in punctuation or a line break (headlines, captions, bylines), so a split after
+    "John" in "John Prescott's legacy" is a parser error, and so is a sentence that starts with a
+    closing quotation mark. The later piece's root is attached to the earlier piece's root as ``dep``,
+    which joins the two. A sentence of line breaks only is attached to the sentence after it.
+    """
+
+    def __init__(self, nlp: Language, name: str = "storytrace_sentence_repair") -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations(doc, self.find(doc))
+        return doc
+
+    def find(self, doc: Doc) -> list[tuple[str, int]]:
+        """Return ("join", start) for pieces to join to the sentence before, ("space", start) for
+        whitespace-only sentences to join to the sentence after."""
+        found: list[tuple[str, int]] = []
+        sents = list(doc.sents)
+        for k, sent in enumerate(sents):
+            start = sent.start
+            if all(t.is_space for t in sent):
+                if k + 1 < len(sents):
+                    found.append(("space", start))
+                continue
+            if k == 0 or doc[start].is_space or doc[start - 1].is_space:
+                continue
+            first = doc[start]
+            if first.is_punct and not _is_opening(doc, start) and first.text not in {"(", "[", "-", "–", "—", "•"}:
+                found.append(("join", start))
+            elif not _ends_sentence(doc, start - 1) and not (first.is_punct and _is_opening(doc, start)):
+                found.append(("join", start))
+        return found
+
+    def set_annotations(self, doc: Doc, found: Iterable[tuple[str, int]]) -> None:
+        for kind, start in sorted(found, key=lambda f: f[1], reverse=True):
+            piece = doc[start].sent
+            if kind == "join":
+                root = piece.root
+                root.head = doc[start - 1].sent.root
+            else:
+                nxt = doc[piece.end].sent
+                root = piece.root
+                root.head = nxt.root
+            root.dep_ = "dep"
+
+
+@Language.factory("storytrace_sentence_repair", assigns=["token.head", "token.dep"], requires=["token.dep"])
+def make_sentence_repair(nlp: Language, name: str) -> SentenceRepair:
+    return SentenceRepair(nlp, name)
+
+
 # --- entity rules ------------------------------------------------------------------------------------
 
 
@@ -152,7 +224,13 @@ def _gazetteer(directory: str) -> dict[str, list[str]]:
         "NORP": read_list("demonyms.txt", d) + read_list("parties.txt", d),
         "GPE": read_list("countries.txt", d) + read_list("cities.txt", d),
         "TITLE": read_list("titles.txt", d),
+        "GIVEN": read_list("given_names.txt", d),
     }
+
+
+def _capitalised(tok: Token) -> bool:
+    """Title case, capitals, or a capital inside ("McCluskey", "DeVos"): ``str.istitle`` is too strict."""
+    return tok.text[:1].isupper() and (len(tok) > 1 or tok.is_upper)
 
 
 # Capitalised words that follow a title-like word without being a name ("General Election").
@@ -163,7 +241,7 @@ NOT_NAMES = frozenset(
 
 
 def _is_name_token(tok: Token) -> bool:
-    if not (tok.is_alpha and (tok.is_title or (tok.is_upper and len(tok) > 1))) or tok.lower_ in NOT_NAMES:
+    if not (tok.is_alpha and _capitalised(tok)) or tok.lower_ in NOT_NAMES:
         return False
     tagged = tok.doc.has_annotation("POS")
     return not tagged or tok.pos_ == "PROPN"
@@ -184,6 +262,7 @@ class EntityRules:
         for label in ("NORP", "GPE"):
             self.places.add(label, [nlp.make_doc(t) for t in lists[label]])
         self.title_words = {t.lower() for t in lists["TITLE"]}
+        self.given_names = frozenset(lists["GIVEN"])
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations(doc, self.find(doc))
@@ -194,7 +273,7 @@ class EntityRules:
         titles = filter_spans(
             [Span(doc, s, e, label="TITLE") for m in (self.titles, self.titles_exact) for _, s, e in m(doc)]
         )
-        persons = self._after_titles(doc, titles)
+        persons = self._after_titles(doc, titles) + self._before_titles(doc, titles) + self._given_names(doc)
         persons += self._repeated_names(doc, [*doc.ents, *persons])
         gazetteer = [Span(doc, s, e, label=lbl) for lbl, s, e in self.places(doc, as_spans=False)]
         return {"titles": titles, "persons": filter_spans(persons), "gazetteer": filter_spans(gazetteer)}
@@ -202,16 +281,45 @@ class EntityRules:
     def _after_titles(self, doc: Doc, titles: list[Span]) -> list[Span]:
         out = []
         for title in titles:
-            end = title.end
-            while (
-                end < len(doc)
-                and end - title.end < MAX_NAME_TOKENS
-                and _is_name_token(doc[end])
-                and doc[end].lower_ not in self.title_words
-            ):
-                end += 1
-            if end > title.end:
+            end = self._name_end(doc, title.end)
+            if end > title.end and doc[title.end].lower_ not in self.title_words:
                 out.append(Span(doc, title.end, end, label="PERSON"))
+        return out
+
+    def _name_end(self, doc: Doc, start: int) -> int:
+        end = start
+        while end < len(doc) and end - start < MAX_NAME_TOKENS and _is_name_token(doc[end]):
+            if doc[end].lower_ in self.title_words and end > start:
+                break
+            end += 1
+        return end
+
+    def _before_titles(self, doc: Doc, titles: list[Span]) -> list[Span]:
+        """``Fabian Hamilton, the party's new shadow Europe minister``: a full name in apposition."""
+        out = []
+        for title in titles:
+            k = title.start - 1
+            while k >= 0 and title.start - k <= 6 and doc[k].text != "," and not doc[k].is_sent_start:
+                if doc[k].is_punct and doc[k].text not in {"'s", "’s"}:
+                    break
+                k -= 1
+            if k < 1 or doc[k].text != ",":
+                continue
+            start = k
+            while start > 0 and k - start < MAX_NAME_TOKENS and _is_name_token(doc[start - 1]):
+                start -= 1
+            if k - start >= 2:
+                out.append(Span(doc, start, k, label="PERSON"))
+        return out
+
+    def _given_names(self, doc: Doc) -> list[Span]:
+        """A known given name followed by a capitalised proper noun: ``Caroline Mortimer``."""
+        out = []
+        for tok in doc:
+            if tok.text in self.given_names and (tok.i == 0 or not _is_name_token(doc[tok.i - 1])):
+                end = self._name_end(doc, tok.i + 1)
+                if end > tok.i + 1 and (tok.pos_ in {"PROPN", ""} or tok.is_sent_start):
+                    out.append(Span(doc, tok.i, end, label="PERSON"))
         return out
 
     def _repeated_names(self, doc: Doc, ents: list[Span]) -> list[Span]:
@@ -228,7 +336,7 @@ class EntityRules:
                     break
             else:
                 tok = doc[i]
-                if tok.lower_ in surnames and (tok.is_title or tok.is_upper):
+                if tok.lower_ in surnames and _capitalised(tok):
                     out.append(Span(doc, i, i + 1, label="PERSON"))
             i += 1
         return out
