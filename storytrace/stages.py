@@ -211,6 +211,21 @@ def _analyze_corpus_stages() -> list[CorpusStage]:
     ]
 
 
+# -- dates: publication date (given or inferred) and every time expression, resolved against it --------------
+def dates(article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
+    """Date the article (metadata, else inferred from its own references) and normalise its time expressions."""
+    from storytrace.analyze.timeline import dates_payload
+
+    payload = dates_payload(article)
+    types = Counter(t["type"] for t in payload["timex"])
+    published = payload["published"] or {}
+    summary: dict[str, int | float] = {
+        "timex": len(payload["timex"]), **{f"timex_{k}": n for k, n in types.items()},
+        "dated": int(bool(published)), "inferred": int(published.get("source") == "inferred"),
+    }
+    return StageOutput("dates", article.id, payload, summary)
+
+
 def _resolve_stages() -> list[CorpusStage]:
     """Cross-article stages from ``storytrace.resolve`` (imported here so the registry stays in one place)."""
     from storytrace.resolve import actors, stories
@@ -232,6 +247,14 @@ def _resolve_stages() -> list[CorpusStage]:
     ]
 
 
+def _timeline(view: CorpusView, settings: Settings) -> CorpusOutput:
+    """Date every article (corpus neighbours place undated ones) and build the cross-article timeline."""
+    from storytrace.analyze.timeline import timeline_stage
+
+    result: CorpusOutput = timeline_stage(view, settings)
+    return result
+
+
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
@@ -239,6 +262,7 @@ STAGES: dict[str, Stage] = {
         Stage("entities", "1", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
               unavailable=_nlp_unavailable),
         Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker"),
+        Stage("dates", "1", dates, "publication date (given, dateline or inferred) and TIMEX3 time expressions"),
         *_analyze_stages(),
     ]
 }
@@ -248,6 +272,9 @@ CORPUS_STAGES: dict[str, CorpusStage] = {
         CorpusStage("people", "1", people, "people named across the corpus", ("entities",)),
         CorpusStage("speakers", "1", speakers, "who is quoted most across the corpus", ("quotes",)),
         *_resolve_stages(),
+        CorpusStage("timeline", "1", _timeline, "publication dates for every article (inferred where needed) "
+                    "and dated events grouped across articles, with citations and date conflicts", ("dates",),
+                    optional=("quotes",)),
         *_analyze_corpus_stages(),
     ]
 }

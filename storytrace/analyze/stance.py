@@ -354,7 +354,8 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
             return None
     else:
         inside = [m for m in mentions if clause_start <= m.start < c_start]
-        target = next((m for m in reversed(inside) if m.name == names.focal), None)
+        within = [m for m in mentions if c_start <= m.start < c_end and m.kind == "person"]
+        target = within[0] if within else next((m for m in reversed(inside) if m.name == names.focal), None)
         if target is None and names.focal:
             target = Mention(c_start, c_start, names.focal, "person", pronoun=True)
         if target is None:

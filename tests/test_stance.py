@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+
+from storytrace.analyze.stance import find, summarise
+from storytrace.bench import stance as bench_stance
+from storytrace.corpus import Corpus
+from storytrace.ingest.pipeline import Prepared, prepare
+from storytrace.model import RawDocument
+from storytrace.settings import Settings
+
+SEED_DATES = {"000_4b265e9908216e3e.txt": "2016-07-04", "001_5eab56d17bbf0643.txt": "2016-07-04",
+              "002_f5f0807e30fc34e7.txt": "2016-07-04", "003_cfce1aa51925a04d.txt": "2017-02-27",
+              "004_2eff0df1e710e36d.txt": "2016-06-29"}
+
+
+def _article(text: str):
+    prepared = prepare(RawDocument(source_path="t.txt", text=text), boilerplate={}, settings=Settings())
+    assert isinstance(prepared, Prepared)
+    return prepared.article
+
+
+def _stances(text: str) -> list[tuple[str, str, str]]:
+    return [(s["holder"], s["target"], s["polarity"]) for s in find(_article(text), [])]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Jane Doe met John Roe on Monday. Jane Doe backed John Roe in the vote.", ("Jane Doe", "John Roe", "support")),
+    ("Jane Doe met John Roe on Monday. Jane Doe urged John Roe to quit.", ("Jane Doe", "John Roe", "oppose")),
+    ("John Roe spoke on Monday. Jane Doe said there should be no leadership challenge against John Roe.",
+     ("Jane Doe", "John Roe", "support")),
+    ("John Roe spoke on Monday. Jane Doe told John Roe he could not carry on as leader.",
+     ("Jane Doe", "John Roe", "oppose")),
+    ("John Roe spoke on Monday. John Roe talked again. Jane Doe refused to be drawn on whether John Roe should go.",
+     ("Jane Doe", "John Roe", "neutral")),
+    ("John Roe spoke on Monday. John Roe has refused to quit despite the pressure.",
+     ("John Roe", "John Roe", "support")),
+])
+def test_polarity_rules_with_negation(text: str, expected: tuple[str, str, str]) -> None:
+    assert expected in _stances(text)
+
+
+def test_past_stance_is_not_read_as_current() -> None:
+    found = _stances("John Roe spoke on Monday. Jane Doe, who previously backed John Roe, stayed silent.")
+    assert ("Jane Doe", "John Roe", "support") not in found
+
+
+def test_summarise_mixed() -> None:
+    rows = [{"polarity": "support", "confidence": 0.8}, {"polarity": "oppose", "confidence": 0.8}]
+    assert summarise(rows) == "mixed"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("seeds")
+    manifest = root / "meta.csv"
+    with manifest.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "published"])
+        for name, date in SEED_DATES.items():
+            writer.writerow([str(EXAMPLES / name), date])
+    db = root / "s.db"
+    with Corpus(db, settings=Settings(progress=False)) as corpus:
+        corpus.ingest([str(EXAMPLES)], manifest=manifest)
+        corpus.analyze(["stances", "stance_changes", "facts", "stories", "fact_alignment", "briefs"])
+    return db
+
+
+def test_seed_stances_toward_corbyn(seeded: Path) -> None:
+    with Corpus(seeded, readonly=True) as corpus:
+        overall = {p["holder"]: p for p in corpus.stances() if p["target"] == "Jeremy Corbyn"}
+    for name in ("Neil Kinnock", "Angela Eagle"):
+        assert overall[name]["overall"] == "oppose"
+    for name in ("John McDonnell", "Manuel Cortes", "Momentum"):
+        assert overall[name]["overall"] == "support"
+    assert overall["Tony Blair"]["overall"] == "neutral"
+    watson = overall["Tom Watson"]["changes"]
+    assert watson and watson[-1]["to"] == "support" and watson[-1]["to_date"].startswith("2017-02")
+    mccluskey = overall["Len McCluskey"]["changes"]
+    assert mccluskey and mccluskey[-1]["from"] == "support" and mccluskey[-1]["to_date"].startswith("2017-02")
+
+
+def test_dna_export(seeded: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dna.csv"
+    with Corpus(seeded, readonly=True) as corpus:
+        corpus.export(out, format="dna")
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = {"person", "organisation", "concept", "agreement", "date", "article_id", "start", "end"}
+    assert rows and columns <= set(rows[0])
+    assert any(r["organisation"] == "Momentum" and r["agreement"] == "1" for r in rows)
+
+
+def test_bench_stance_seeds() -> None:
+    figures = bench_stance.run(Path("."), split="seeds")
+    assert figures["labels"] == 21 and figures["accuracy"] >= 0.85
