@@ -187,7 +187,7 @@ def _analyze_stages() -> list[Stage]:
     from storytrace.analyze import facts, stance
 
     return [
-        Stage("stances", "1", stance.stances,
+        Stage("stances", "2", stance.stances,
               "stance statements: holder, target or proposition, support/oppose/neutral, evidence, date",
               ("quotes",)),
         Stage("facts", "1", facts.facts, "numbers, amounts, percentages and tallies with what they count"),
@@ -202,7 +202,7 @@ def _analyze_corpus_stages() -> list[CorpusStage]:
         CorpusStage("stance_changes", "1", stance.stance_changes,
                     "each actor's stance toward each target over time, with changes flagged", ("stances",),
                     optional=("dates",)),
-        CorpusStage("fact_alignment", "1", facts.fact_alignment,
+        CorpusStage("fact_alignment", "2", facts.fact_alignment,
                     "the same fact across the articles of a story: agreement and conflict, with citations",
                     ("facts",)),
         CorpusStage("briefs", "1", brief.briefs_stage,
