@@ -26,10 +26,12 @@ from storytrace.resolve.stories import STOPWORDS
 from storytrace.settings import Settings
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"”’]?|(?=\n)|$)")
-_NAME = re.compile(r"\b(?:Mc|Mac|O')?[A-Z][a-z]+(?:[-’'][A-Z][a-z]+)?(?:\s+(?:Mc|Mac)?[A-Z][a-z]+)*\b")
+_NAME = re.compile(r"\b(?:(?:Mc|Mac|O')?[A-Z][a-z]+(?:[-’'][A-Z][a-z]+)?|[A-Z]{2,}s?)"
+                   r"(?:\s+(?:(?:Mc|Mac)?[A-Z][a-z]+|[A-Z]{2,}s?))*\b")
 _WORD = re.compile(r"[a-z][a-z'’-]{2,}")
 _NOT_NAMES = frozenset("""The A An He She It They We I In On At But And Or If When After Before As This That
-These Those His Her Their Its Mr Mrs Ms Lord Former Meanwhile However Speaking Earlier Labour""".split()) | frozenset(
+These Those His Her Their Its Mr Mrs Ms Lord Former Meanwhile However Speaking Earlier Another Sources
+Thousands""".split()) | frozenset(
     w.capitalize() for w in [*timex.MONTHS, *timex.WEEKDAYS])
 NEAR_ARTICLES = 5  # dated articles (most shared names) whose dates place an undated article
 
@@ -135,16 +137,24 @@ def events(article: Article, dates: dict[str, Any], quotes: list[dict[str, Any]]
         actors = sorted(speakers | names(sentence))
         if not actors:
             continue
-        t = min(inside, key=lambda t: (0 if _day(t["value"][:10])and "W" not in t["value"] else 1, t["start"]))
-        value = t["value"][:10] if re.match(r"\d{4}-\d\d-\d\d", t["value"]) else t["value"]
-        out.append({"article_id": article.id, "date": value, "granularity": _day(value)[0],  # type: ignore[index]
-                    "start": start, "end": end, "text": sentence,
-                    "timex": {"text": t["text"], "start": t["start"], "end": t["end"], "value": t["value"],
-                              "anchor": t.get("anchor", "")},
-                    "date_inferred": published.get("source") == "inferred",
-                    "published": published.get("value"), "actors": actors,
-                    "words": sorted(content_words(sentence))})
+        seen: set[str] = set()
+        for t in inside:  # one event per distinct date the sentence gives
+            value = t["value"][:10] if re.match(r"\d{4}-\d\d-\d\d", t["value"]) else t["value"]
+            if value not in seen:
+                seen.add(value)
+                out.append(_event(article.id, value, start, end, sentence, t, published, actors))
     return out
+
+
+def _event(article_id: str, value: str, start: int, end: int, sentence: str, t: dict[str, Any],
+           published: dict[str, Any], actors: list[str]) -> dict[str, Any]:
+    return {"article_id": article_id, "date": value, "granularity": _day(value)[0],  # type: ignore[index]
+            "start": start, "end": end, "text": sentence,
+            "timex": {"text": t["text"], "start": t["start"], "end": t["end"], "value": t["value"],
+                      "anchor": t.get("anchor", "")},
+            "date_inferred": published.get("source") == "inferred",
+            "published": published.get("value"), "actors": actors,
+            "words": sorted(content_words(sentence))}
 
 
 def group(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -158,6 +168,9 @@ def group(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return i
 
     people = [{a.split()[-1].casefold() for a in e["actors"]} for e in found]
+    # A name in most events (the story's protagonist) says nothing about which event a sentence reports.
+    common = {p for p, n in Counter(p for ps in people for p in ps).items() if n > max(2, len(found) // 4)}
+    people = [ps - common for ps in people]
     words = [set(e["words"]) for e in found]
     conflicts: list[tuple[int, int]] = []
     for i in range(len(found)):
