@@ -169,7 +169,13 @@ def articles(ctx: click.Context, limit: int, offset: int, outlet: str | None, fm
     Example:
       storytrace articles --outlet "The Independent" --format csv
     """
-    rows = [r.__dict__ for r in _corpus(ctx, readonly=True).articles(limit=limit, offset=offset, outlet=outlet)]
+    corpus = _corpus(ctx, readonly=True)
+    rows = [dict(r.__dict__) for r in corpus.articles(limit=limit, offset=offset, outlet=outlet)]
+    inferred = corpus.inferred_dates() if any(not r["published"] for r in rows) else {}
+    for row in rows:  # dates the timeline stage inferred, marked as such; the stored metadata stays untouched
+        if not row["published"] and row["id"] in inferred:
+            row["published"] = f"{inferred[row['id']]['value']} (inferred)"
+            row["published_source"] = "inferred"
     _emit_rows(rows, fmt, ["num", "id", "published", "published_source", "outlet", "author", "words", "removed",
                            "title"])
 
@@ -497,6 +503,49 @@ def search(ctx: click.Context, query: str, limit: int) -> None:
         click.echo(f"{article_id}  {snippet}")
 
 
+@main.command()
+@click.option("--article", help="Only this article (number, id or id prefix).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def dates(ctx: click.Context, article: str | None, fmt: str) -> None:
+    """List time expressions, normalised TIMEX3-style against each article's (given or inferred) date.
+
+    \b
+    Example:
+      storytrace dates --article 2 --format jsonl
+    """
+    rows = list(_corpus(ctx, readonly=True).dates(article=article))
+    _emit_rows(rows, fmt, ["article_id", "published", "published_source", "start", "end", "text", "type", "value",
+                           "anchor", "anchor_value", "source_path"])
+
+
+@main.command()
+@click.option("--story", type=int, help="Only events cited by this story's articles (see 'storytrace stories').")
+@click.option("--limit", type=int, default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per event, with every citation.")
+@click.pass_context
+@_fail_cleanly
+def timeline(ctx: click.Context, story: int | None, limit: int, as_json: bool) -> None:
+    """Show dated events in date order, each with its citations; dates inferred or in conflict are marked.
+
+    \b
+    Example:
+      storytrace timeline --story 1
+    """
+    for event in _corpus(ctx, readonly=True).timeline(story=story, limit=limit):
+        if as_json:
+            click.echo(json.dumps(event, ensure_ascii=False))
+            continue
+        inferred = " (inferred)" if all(c["date_inferred"] for c in event["citations"]) else ""
+        click.secho(f"{event['date']}{inferred}  {event['summary'][:110]}", bold=True)
+        for c in event["citations"]:
+            mark = " [article date inferred]" if c["date_inferred"] else ""
+            click.echo(f"    {c['article_id']} @{c['start']}-{c['end']}  \"{c['timex']['text']}\" -> {c['date']}{mark}")
+        for c in event["conflicts"]:
+            click.secho(f"    conflict: {c['article_id']} @{c['start']}-{c['end']} gives {c['other_date']}", fg="red")
+
+
 # -- benchmarks ----------------------------------------------------------------------------------------
 @main.group()
 def bench() -> None:
@@ -662,6 +711,36 @@ def bench_resolve(data: Path, split: str, limit: int | None, as_json: bool) -> N
       storytrace bench resolve --data ../shared/data --limit 10000
     """
     from storytrace.bench import resolve as bench_module
+
+    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+
+@bench.command("timex")
+@_bench_options("test")
+def bench_timex(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """TIMEX3 extraction and normalisation, TempEval-3 scoring: strict/relaxed span, value and type F1.
+
+    Splits: train, heldout (a fixed fifth of TBAQ-cleaned, never tuned on), test (= platinum).
+
+    \b
+    Example:
+      storytrace bench timex --data ../shared/data/tempeval3 --split heldout
+    """
+    from storytrace.bench import timex as bench_module
+
+    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+
+@bench.command("timeline")
+@_bench_options("all")
+def bench_timeline(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Event ordering on SemEval-2015 Task 4 gold timelines: pairwise order accuracy of aligned events.
+
+    \b
+    Example:
+      storytrace bench timeline --data ../shared/data/semeval2015-timeline
+    """
+    from storytrace.bench import timeline as bench_module
 
     _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
 

@@ -214,6 +214,55 @@ class Corpus:
         return {"story": head, "brief": brief, "stances": stances, "facts": self.facts(story=story),
                 "articles": {a: info.get(a, {}) for a in sorted(members)}}
 
+    def inferred_dates(self) -> dict[str, dict[str, Any]]:
+        """Publication dates the ``timeline`` stage inferred for articles whose metadata has none, by article id.
+
+        Ingest metadata is never overwritten; readers that need an article's date use the stored one, else
+        this (each value carries ``source: inferred``, a confidence and evidence offsets).
+        """
+        return {a: p["published"] for _k, a, p in self.store.corpus_records("timeline", key="published", limit=10**7)
+                if a is not None and p.get("published") and p["published"].get("source") == "inferred"}
+
+    def dates(self, *, article: str | None = None) -> Iterator[dict[str, Any]]:
+        """Yield every time expression (run 'analyze' first) with its article, offsets, type, value and anchor.
+
+        Values are resolved against the article's publication date: the stored one, else the date the
+        ``timeline`` stage inferred (``published_source`` is then "inferred"), else left relative.
+        """
+        wanted = self.store.resolve_ref(article) if article is not None else None
+        final = {a: p for _k, a, p in self.store.corpus_records("timeline", key="published", article_id=wanted,
+                                                                   limit=10**7) if a is not None}
+        if wanted is not None:
+            stream: Iterable[tuple[str, Any]] = [(wanted, self.store.stage_payloads(wanted, ["dates"]).get("dates"))]
+        else:
+            stream = self.store.iter_stage_payloads("dates")
+        for article_id, payload in stream:
+            payload = final.get(article_id) or payload
+            if not payload:
+                continue
+            info = self.store.article_info([article_id]).get(article_id, {})
+            published = payload.get("published") or {}
+            for t in payload["timex"]:
+                yield {"article_id": article_id, "source_path": info.get("source_path"),
+                       "published": published.get("value"), "published_source": published.get("source"), **t}
+
+    def timeline(self, *, story: int | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Dated events in date order (run 'analyze' first), each with every citation and any date conflicts.
+
+        ``story`` keeps the events cited by that story's articles (see ``stories``).
+        """
+        members: set[str] | None = None
+        if story is not None:
+            members = {m["article_id"] for m in self.stories(story=story)[0]["articles"]}
+        events = []
+        for key, _a, payload in self.store.corpus_records("timeline", limit=10**7):
+            if not key.startswith("event:"):
+                continue
+            if members is not None and not any(c["article_id"] in members for c in payload["citations"]):
+                continue
+            events.append({"id": key, **payload})
+        return events[:limit]
+
     def groups(self, stage: str, *, limit: int = 50, offset: int = 0) -> list[tuple[str, list[dict[str, Any]]]]:
         """A page of a corpus stage's groups (duplicates, variants): (group key, member payloads with article_id)."""
         return [

@@ -508,8 +508,8 @@ _FUTURE = re.compile(
     r"\b(?:will|won't|wo n't|'ll|shall|going\s+to|expected\s+to|due\s+to|set\s+to|plans?\s+to|planned|scheduled|"
     r"intends?\s+to|would|comes?\s+out|is\s+to|are\s+to|begins?|starts?|opens?|meets?|takes?\s+place|tomorrow|"
     r"next|upcoming|coming|hopes?\s+to|aims?\s+to)\b", re.IGNORECASE)
-_PAST = re.compile(r"\b(?:said|says|was|were|had|did|told|ago|last|yesterday|earlier|announced|reported|won(?!'t)|lost|met|"
-                   r"left|took|gave|came|went|made|held|began|became|saw|spoke|wrote|sent|led|ran|fell|rose|paid|"
+_PAST = re.compile(r"\b(?:said|says|was|were|had|did|told|ago|last|yesterday|earlier|announced|reported|"
+                   r"won(?!'t)|lost|met|left|took|gave|came|went|made|held|began|became|saw|spoke|wrote|sent|led|ran|fell|rose|paid|"
                    r"brought|thought|found|got|kept|quit|sold|bought|struck|"
                    r"(?!need|feed|seed|speed|proceed|exceed|succeed)\w{3,}ed)\b(?!\s+to\b)", re.IGNORECASE)
 
