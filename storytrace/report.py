@@ -87,50 +87,6 @@ def _markdown(data: dict[str, Any]) -> str:
         f"published {_date_span(data)}."
     )
 
-
-def render_story(data: dict[str, Any], *, format: str = "markdown") -> str:
-    """A story page: the cited brief, who stands where (with changes), and facts across outlets."""
-    if format == "json":
-        return json.dumps(data, ensure_ascii=False, indent=2)
-    if format not in FORMATS:
-        raise InputError(f"unknown report format {format!r}; choose one of {', '.join(FORMATS)}", code="E120")
-    head, brief = data["story"], data["brief"]
-    numbers = {aid: i + 1 for i, aid in enumerate(data["articles"])}
-
-    def cite(aid: str, start: int, end: int) -> str:
-        return f"[{numbers.get(aid, '?')}:{start}-{end}]"
-
-    lines = [f"# Story {head['story']}: {head['title']}", "",
-             f"{head['size']} articles, {head['first'] or '?'} to {head['last'] or '?'}.", "", "## Brief", ""]
-    lines += [f"- {s['date'] or 'undated'}: {' '.join(s['text'].split())} {cite(s['article_id'], s['start'], s['end'])}"
-              for s in brief["sentences"]]
-    lines += ["", f"Method: {brief['method']}.", "", "## Who stands where", "",
-              "| holder | target | overall | over time | changes |", "|---|---|---|---|---|"]
-    for p in data["stances"]:
-        over = "; ".join(f"{t['date'] or 'undated'} {t['polarity']} "
-                         + " ".join(cite(t["article_id"], e["evidence_start"], e["evidence_end"])
-                                    for e in t["evidence"][:2]) for t in p["timeline"])
-        changes = "; ".join(f"{c['from']} → {c['to']} ({c['from_date']} → {c['to_date']})" for c in p["changes"])
-        if not changes and p.get("undated_disagreement"):
-            changes = "differs across articles (some undated)"
-        lines.append(f"| {p['holder']} | {p['concept'] if 'concept' in p else p['target']} | {p['overall']} | "
-                     f"{over.replace('|', '/')} | {changes} |")
-    lines += ["", "## Facts across outlets", "", "| fact | counts | status | cited in | also reported by |",
-              "|---|---|---|---|---|"]
-    for f in data["facts"]:
-        cited = ", ".join(f"“{c['text']}” {cite(c['article_id'], c['start'], c['end'])}" for c in f["citations"])
-        also = ", ".join(cite(m["article_id"], m["start"], m["end"]) for m in f["also_reported_by"]) or "-"
-        lines.append(f"| {f['kind']} | {f['counts']} | {f['status']} | {cited} | {also} |")
-    lines += ["", "## Articles", ""]
-    lines += [f"{numbers[aid]}. {a.get('outlet') or '?'}, {(a.get('published') or 'undated')[:10]}: "
-              f"{a.get('title') or '(no title)'} (id {aid})" for aid, a in data["articles"].items()]
-    lines += ["", "Citations are [article number:start-end], character offsets into the article's raw text."]
-    markdown = "\n".join(lines) + "\n"
-    if format == "markdown":
-        return markdown
-    body = "".join(f"<p>{html.escape(line)}</p>" if line else "" for line in markdown.splitlines())
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
-            f"<title>storytrace story {html.escape(str(head['story']))}</title></head><body>{body}</body></html>\n")
     out += ["", "## Outlets", "", "| outlet | articles |", "|---|---|"]
     out += [f"| {o['outlet']} | {o['articles']} |" for o in data["outlets"]]
     out += ["", "## Where metadata came from", "", "| field | " + " | ".join(["sources"]) + " |", "|---|---|"]
@@ -210,3 +166,48 @@ def _html(data: dict[str, Any]) -> str:
         f"<title>storytrace corpus report</title><style>{style}</style></head><body>"
         "<h1>storytrace corpus report</h1>" + "".join(parts) + "</body></html>\n"
     )
+
+
+def render_story(data: dict[str, Any], *, format: str = "markdown") -> str:
+    """A story page: the cited brief, who stands where (with changes), and facts across outlets."""
+    if format == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    if format not in FORMATS:
+        raise InputError(f"unknown report format {format!r}; choose one of {', '.join(FORMATS)}", code="E120")
+    head, brief = data["story"], data["brief"]
+    numbers = {aid: i + 1 for i, aid in enumerate(data["articles"])}
+
+    def cite(aid: str, start: int, end: int) -> str:
+        return f"[{numbers.get(aid, '?')}:{start}-{end}]"
+
+    lines = [f"# Story {head['story']}: {head['title']}", "",
+             f"{head['size']} articles, {head['first'] or '?'} to {head['last'] or '?'}.", "", "## Brief", ""]
+    lines += [f"- {s['date'] or 'undated'}: {' '.join(s['text'].split())} {cite(s['article_id'], s['start'], s['end'])}"
+              for s in brief["sentences"]]
+    lines += ["", f"Method: {brief['method']}.", "", "## Who stands where", "",
+              "| holder | target | overall | over time | changes |", "|---|---|---|---|---|"]
+    for p in data["stances"]:
+        over = "; ".join(f"{t['date'] or 'undated'} {t['polarity']} "
+                         + " ".join(cite(t["article_id"], e["evidence_start"], e["evidence_end"])
+                                    for e in t["evidence"][:2]) for t in p["timeline"])
+        changes = "; ".join(f"{c['from']} → {c['to']} ({c['from_date']} → {c['to_date']})" for c in p["changes"])
+        if not changes and p.get("undated_disagreement"):
+            changes = "differs across articles (some undated)"
+        lines.append(f"| {p['holder']} | {p['concept'] if 'concept' in p else p['target']} | {p['overall']} | "
+                     f"{over.replace('|', '/')} | {changes} |")
+    lines += ["", "## Facts across outlets", "", "| fact | counts | status | cited in | also reported by |",
+              "|---|---|---|---|---|"]
+    for f in data["facts"]:
+        cited = ", ".join(f"“{c['text']}” {cite(c['article_id'], c['start'], c['end'])}" for c in f["citations"])
+        also = ", ".join(cite(m["article_id"], m["start"], m["end"]) for m in f["also_reported_by"]) or "-"
+        lines.append(f"| {f['kind']} | {f['counts']} | {f['status']} | {cited} | {also} |")
+    lines += ["", "## Articles", ""]
+    lines += [f"{numbers[aid]}. {a.get('outlet') or '?'}, {(a.get('published') or 'undated')[:10]}: "
+              f"{a.get('title') or '(no title)'} (id {aid})" for aid, a in data["articles"].items()]
+    lines += ["", "Citations are [article number:start-end], character offsets into the article's raw text."]
+    markdown = "\n".join(lines) + "\n"
+    if format == "markdown":
+        return markdown
+    body = "".join(f"<p>{html.escape(line)}</p>" if line else "" for line in markdown.splitlines())
+    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
+            f"<title>storytrace story {html.escape(str(head['story']))}</title></head><body>{body}</body></html>\n")

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from storytrace.model import Article, StageOutput
 from storytrace.settings import Settings
-from storytrace.stages import STAGES, CorpusStage, Stage, plan
+from storytrace.stages import CORPUS_STAGES, STAGES, CorpusStage, Stage, plan
 from storytrace.store import Store
 
 
@@ -143,6 +143,10 @@ def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_
     digest = hashlib.sha256(stage.version.encode())
     digest.update(stage.fingerprint(settings).encode())
     for req in (*stage.requires, *stage.optional):
+        if req in CORPUS_STAGES:  # another corpus stage: its own input key says what it was built from
+            upstream = store.corpus_result(req)
+            digest.update(f"{req}={upstream[0] if upstream else None};".encode())
+            continue
         for article_id, (key, status) in sorted(store.stage_keys(req).items()):
             digest.update(f"{article_id}:{key}:{status};".encode())
     key = digest.hexdigest()[:16]
@@ -162,11 +166,18 @@ class _View:
 
     def __init__(self, store: Store, requires: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
         self.store = store
-        self.requires = requires
-        self.optional = optional
+        # inputs() joins per-article payloads; corpus stages among the requirements are read by records().
+        self.requires = tuple(r for r in requires if r in STAGES)
+        self.optional = tuple(r for r in optional if r in STAGES)
 
     def count(self) -> int:
         return self.store.count_articles()
+
+    def records(self, stage: str) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        offset = 0
+        while rows := self.store.corpus_records(stage, limit=5000, offset=offset):
+            yield from rows
+            offset += len(rows)
 
     def articles(self) -> Iterator[Article]:
         return self.store.iter_articles()

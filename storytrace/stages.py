@@ -34,6 +34,10 @@ class CorpusView(Protocol):
         """(article id, {required stage: payload}) for every article that has all of them."""
         ...
 
+    def records(self, stage: str) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """The records (key, article id, payload) another corpus stage stored; none if it has not run."""
+        ...
+
 
 @dataclass(frozen=True)
 class CorpusOutput:
@@ -202,11 +206,12 @@ def _analyze_corpus_stages() -> list[CorpusStage]:
         CorpusStage("stance_changes", "1", stance.stance_changes,
                     "each actor's stance toward each target over time, with changes flagged", ("stances",),
                     optional=("dates",)),
-        CorpusStage("fact_alignment", "2", facts.fact_alignment,
+        CorpusStage("fact_alignment", "3", facts.fact_alignment,
                     "the same fact across the articles of a story: agreement and conflict, with citations",
-                    ("facts",)),
-        CorpusStage("briefs", "1", brief.briefs_stage,
+                    ("facts",), optional=("stories",)),
+        CorpusStage("briefs", "2", brief.briefs_stage,
                     "an extractive, chronological, cited brief of each story", ("facts", "quotes"),
+                    optional=("stories",),
                     fingerprint=lambda settings: f"brief_sentences={settings.brief_sentences}"),
     ]
 
@@ -228,8 +233,7 @@ def dates(article: Article, inputs: Mapping[str, Any], settings: Settings) -> St
 
 def _resolve_stages() -> list[CorpusStage]:
     """Cross-article stages from ``storytrace.resolve`` (imported here so the registry stays in one place)."""
-    from storytrace.resolve import actors, stories
-    from storytrace.resolve import duplicates, variants
+    from storytrace.resolve import actors, duplicates, stories, variants
 
     return [
         CorpusStage("actors", "1", actors.actors_stage,
@@ -297,8 +301,12 @@ def plan(names: Iterable[str] | None = None) -> tuple[list[Stage], list[CorpusSt
         stage = STAGES.get(name) or CORPUS_STAGES[name]
         for req in stage.requires:
             visit(req, (*trail, name))
+        for opt in getattr(stage, "optional", ()):  # used when present: run first if it runs at all
+            if opt in wanted_set:
+                visit(opt, (*trail, name))
         ordered.append(name)
 
+    wanted_set = set(wanted)
     for name in wanted:
         visit(name)
     return [STAGES[n] for n in ordered if n in STAGES], [CORPUS_STAGES[n] for n in ordered if n in CORPUS_STAGES]

@@ -105,3 +105,27 @@ def test_corpus_stage_sees_articles_and_its_records_are_replaced_whole(store, mo
         store.update_clean(conn, article.id, article.clean.__class__("Short.", ((0, 0, 6),)))
     assert _run(store, ["outlets"]).stages["outlets"].done == 1
     assert len(store.corpus_records("outlets")) == 7  # replaced, not appended
+
+
+def test_corpus_stage_reading_another_is_ordered_after_it_and_follows_its_changes(store, monkeypatch):
+    def upstream(view, settings):
+        return stage_registry.CorpusOutput({}, [(str(len(a.clean.text) % 2), a.id, {}) for a in view.articles()])
+
+    def downstream(view, settings):
+        groups = {key for key, _, _ in view.records("upstream")}
+        return stage_registry.CorpusOutput({"groups": len(groups)})
+
+    monkeypatch.setitem(stage_registry.CORPUS_STAGES, "downstream", stage_registry.CorpusStage(
+        "downstream", "1", downstream, "reads upstream", ("profile",), optional=("upstream",)))
+    monkeypatch.setitem(stage_registry.CORPUS_STAGES, "upstream", stage_registry.CorpusStage(
+        "upstream", "1", upstream, "groups articles", ("profile",)))
+    _, corpus_stages = stage_registry.plan(["downstream", "upstream"])
+    assert [s.name for s in corpus_stages] == ["upstream", "downstream"]
+    _run(store, ["downstream", "upstream"])
+    first = store.corpus_result("downstream")[1]["groups"]
+    article = store.get_article("0" * 16)
+    with store.transaction() as conn:  # one article changes length parity: upstream output changes
+        store.update_clean(conn, article.id, article.clean.__class__("Odd.", ((0, 0, 4),)))
+    counts = _run(store, ["downstream", "upstream"])
+    assert counts.stages["downstream"].done == 1 and counts.stages["upstream"].done == 1
+    assert store.corpus_result("downstream")[1]["groups"] >= first

@@ -167,21 +167,12 @@ def _agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def story_members(view: CorpusView) -> dict[str, list[str]]:
-    """Story number -> article ids, from the ``stories`` corpus stage; every article alone when it has not run."""
-    store = getattr(view, "store", None)
+    """Story number -> article ids, from the ``stories`` corpus stage; empty when it has not run."""
     members: dict[str, list[str]] = defaultdict(list)
-    if store is not None and store.corpus_result("stories") is not None:
-        offset = 0
-        while True:
-            rows = store.corpus_records("stories", limit=5000, offset=offset)
-            if not rows:
-                break
-            for key, article_id, _payload in rows:
-                if article_id is not None:
-                    members[key].append(article_id)
-            offset += len(rows)
-        return dict(members)
-    return {}
+    for key, article_id, _payload in view.records("stories"):
+        if article_id is not None:
+            members[key].append(article_id)
+    return dict(members)
 
 
 def fact_alignment(view: CorpusView, settings: Settings) -> CorpusOutput:
