@@ -239,9 +239,9 @@ def _resolve_stages() -> list[CorpusStage]:
         CorpusStage("actors", "1", actors.actors_stage,
                     "canonical people and organisations across articles, with roles and merge reasons",
                     ("quotes",), optional=("entities",), fingerprint=actors.corrections_fingerprint),
-        CorpusStage("stories", "2", stories.stories_stage,
+        CorpusStage("stories", "3", stories.stories_stage,
                     "story clusters over the articles in date order, each membership with its reason",
-                    ("quotes",), optional=("entities",)),
+                    ("quotes",), optional=("entities", "timeline")),
         # profile is required only so that changed clean text makes the grouping stale.
         CorpusStage("duplicates", "1", duplicates.duplicates_stage,
                     "near-duplicate and syndicated copies (MinHash LSH), each with its shared fraction", ("profile",)),

@@ -59,3 +59,18 @@ def test_dated_seeds_2017_article_follows_the_2016_story(seed_paths: list[Path])
            for p in sorted(seed_paths, key=lambda p: dates[p.name[:3]])}
     assert len({out[k].story for k in ("000", "001", "002", "004")}) == 1
     assert out["003"].new and out["003"].follows == out["000"].story
+
+
+def test_seed_2017_article_follows_the_2016_story_with_inferred_dates(tmp_path):
+    from storytrace.corpus import Corpus
+    from storytrace.settings import Settings
+    from tests.conftest import EXAMPLES
+
+    with Corpus(settings=Settings(db=tmp_path / "s.db", progress=False)) as corpus:
+        corpus.ingest([EXAMPLES])  # four seeds carry no date: the timeline stage infers them
+        corpus.analyze(["stories", "timeline"])
+        stories = corpus.groups("stories")
+        by_article = {m["article_id"]: key for key, members in stories for m in members if m["article_id"]}
+        later = next(a.id for a in corpus.iter_articles() if "February 26" in a.raw_text)
+        assert len(set(by_article.values())) == 2
+        assert sum(1 for key in by_article.values() if key == by_article[later]) == 1

@@ -173,12 +173,16 @@ class StoryClusterer:
             gap = 0 if doc.day is None or story.last_day is None else max(0, doc.day - story.last_day)
             decay = math.exp(-gap / opts.decay_days)
             score = (cos + opts.name_weight * name_share) * decay
+            if gap > opts.retire_days:  # idle too long to be joined (retired, even between clean-ups): follow it
+                score = min(score, opts.threshold - 1e-6)
             if best is None or score > best[0]:
                 why = f"text cosine {cos:.2f}"
                 if shared:
                     why += f", shared names {', '.join(sorted(shared)[:4])}"
                 if gap:
                     why += f", {gap} days after its last article (x{decay:.2f})"
+                if gap > opts.retire_days:
+                    why += f", idle over {opts.retire_days:.0f} days"
                 best = (score, sid, why)
         if best is not None and best[0] >= opts.threshold:
             score, sid, why = best
@@ -262,11 +266,14 @@ def stories_stage(view: Any, settings: Settings) -> Any:
         found |= {e["text"] for e in (inputs.get("entities") or {}).get("entities", [])
                   if e.get("label") in ("PERSON", "ORG")}
         names[article_id] = frozenset(found)
+    # Undated articles take the date the `timeline` stage inferred for them, when it has run.
+    inferred = {article_id: payload["published"]["value"] for key, article_id, payload in view.records("timeline")
+                if key == "published" and article_id and (payload.get("published") or {}).get("value")}
     vocab: dict[str, int] = {}
     packed: list[_Packed] = []
     for order, article in enumerate(view.articles()):
-        doc = make_doc(article.id, article.clean.text, title=article.title or "", published=article.published,
-                       names=names.get(article.id, ()))
+        doc = make_doc(article.id, article.clean.text, title=article.title or "",
+                       published=article.published or inferred.get(article.id), names=names.get(article.id, ()))
         ids = array("I", (vocab.setdefault(t, len(vocab)) for t in doc.terms))
         packed.append(_Packed(doc.id, doc.day, order, ids, array("H", (min(c, 65535) for c in doc.terms.values())),
                               doc.names, doc.title[:200]))
