@@ -106,3 +106,11 @@ def test_variants_and_duplicates_commands(run):
     rows = [json.loads(line) for line in run("quotes", "--variants", "--format", "jsonl").splitlines()]
     assert {"group", "article_id", "text", "flags", "canonical"} <= set(rows[0])
     assert "no near-duplicate articles found" in run("duplicates")
+
+
+def test_every_command_is_in_the_readme():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"storytrace {name}" in readme, f"'storytrace {name}' is not documented in README.md"
