@@ -546,6 +546,30 @@ def timeline(ctx: click.Context, story: int | None, limit: int, as_json: bool) -
             click.secho(f"    conflict: {c['article_id']} @{c['start']}-{c['end']} gives {c['other_date']}", fg="red")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (keep it local).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--token", envvar="STORYTRACE_TOKEN", default=None,
+              help="Allow ingest and analyze over HTTP for requests carrying this bearer token. Env: STORYTRACE_TOKEN.")
+@click.pass_context
+@_fail_cleanly
+def serve(ctx: click.Context, host: str, port: int, token: str | None) -> None:
+    """Serve the web app (pages and a JSON API, OpenAPI at /openapi.json) over the store; read-only by default.
+
+    \b
+    Example:
+      storytrace serve --port 8000
+      storytrace serve --token "$(openssl rand -hex 16)"   # enables POST /api/ingest and /api/analyze
+    """
+    try:
+        from storytrace.web import serve as run_server
+    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+        raise click.ClickException(f"the web app needs the 'web' extra: pip install 'storytrace[web]' ({exc})") from exc
+    settings: Settings = ctx.obj["settings"]
+    click.echo(f"serving {settings.db} on http://{host}:{port}/ ({'writes need the token' if token else 'read-only'})")
+    run_server(settings.db, host=host, port=port, token=token)
+
+
 # -- benchmarks ----------------------------------------------------------------------------------------
 @main.group()
 def bench() -> None:

@@ -270,6 +270,10 @@ class Corpus:
             for key in self.store.corpus_keys(stage, limit=limit, offset=offset)
         ]
 
+    def coverage(self) -> list[dict[str, Any]]:
+        """Articles per outlet and publication month, for coverage charts."""
+        return self.store.coverage()
+
     def search(self, query: str, *, limit: int = 20) -> list[tuple[str, str]]:
         return self.store.search(query, limit=limit)
 

@@ -509,6 +509,14 @@ class Store:
         return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
     # -- overview ----------------------------------------------------------------------------------
+    def coverage(self) -> list[dict[str, Any]]:
+        """Articles per outlet and publication month (undated articles left out)."""
+        rows = self.conn.execute(
+            """SELECT coalesce(outlet, '(unknown)'), substr(published, 1, 7), count(*) FROM articles
+               WHERE published IS NOT NULL GROUP BY 1, 2 ORDER BY 2, 1"""
+        )
+        return [{"outlet": r[0], "month": r[1], "articles": r[2]} for r in rows]
+
     def overview(self) -> dict[str, Any]:
         """Corpus figures for reports: sizes, outlets, dates, removed lines, metadata provenance."""
         c = self.conn

@@ -1,0 +1,342 @@
+"""What each page and API endpoint shows, built from Corpus methods; bounded work per request at any corpus size."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from storytrace.corpus import Corpus
+
+# Caps that keep a request's work bounded on a 100k-article store; pages say when a cap was hit.
+MAX_STORY_ARTICLES = 200
+MAX_SEARCH_ARTICLES = 500
+MAX_ACTOR_ARTICLES = 300
+PAGE_SIZE = 25
+
+
+class Cache:
+    """Remember derived values until the store file changes (any commit touches the db or its WAL)."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[tuple[float, ...], Any]] = {}
+
+    def _stamp(self) -> tuple[float, ...]:
+        out = []
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(f"{self.db}{suffix}")
+                out += [st.st_mtime_ns, st.st_size]
+            except FileNotFoundError:
+                out += [0, 0]
+        return tuple(out)
+
+    def get(self, name: str, compute: Callable[[], Any]) -> Any:
+        stamp = self._stamp()
+        with self._lock:
+            hit = self._values.get(name)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            self._values[name] = (stamp, value)
+        return value
+
+
+def page_of(items: Iterable[Any], *, page: int, size: int = PAGE_SIZE) -> tuple[list[Any], bool]:
+    """One page of an iterable (1-based), and whether another page follows; reads only what it needs."""
+    start = (page - 1) * size
+    got = list(islice(items, start, start + size + 1))
+    return got[:size], len(got) > size
+
+
+# -- overview ----------------------------------------------------------------------------------------
+def overview(corpus: Corpus, cache: Cache) -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
+        figures = corpus.store.overview()
+        speakers = corpus.store.corpus_result("speakers")
+        stories = corpus.stories(limit=20)
+        return {**figures, "top_speakers": (speakers[1].get("speakers", []) if speakers else [])[:20],
+                "stories": stories, "coverage": corpus.coverage()}
+
+    return dict(cache.get("overview", compute))
+
+
+def actor_index(corpus: Corpus, cache: Cache) -> list[dict[str, Any]]:
+    """Every canonical actor's listing fields (cached: the list is one stored record)."""
+    return list(cache.get("actors", lambda: corpus.actors(limit=10**7)))
+
+
+def find_actor(corpus: Corpus, cache: Cache, actor_id: str) -> dict[str, Any] | None:
+    for a in actor_index(corpus, cache):
+        if a["id"] == actor_id:
+            return a
+    return None
+
+
+def actor_for_name(corpus: Corpus, cache: Cache, name: str | None) -> dict[str, Any] | None:
+    if not name:
+        return None
+    for a in actor_index(corpus, cache):
+        if name == a["name"] or name in a["variants"]:
+            return a
+    return None
+
+
+# -- articles -----------------------------------------------------------------------------------------
+def article_view(corpus: Corpus, ref: str, *, start: int | None = None, end: int | None = None) -> dict[str, Any]:
+    """An article's raw text cut into runs, each with the marks that cover it (quote, speaker, date, chrome, cited)."""
+    article = corpus.article(ref)
+    payloads = corpus.store.stage_payloads(article.id, ["quotes", "dates"])
+    quotes = payloads.get("quotes", {}).get("quotes", [])
+    timex = (payloads.get("dates") or {}).get("timex", [])
+    marks: list[tuple[int, int, str, dict[str, Any]]] = []
+    for i, q in enumerate(quotes):
+        for s, e in q.get("content_spans") or [[q["content_start"], q["content_end"]]]:
+            marks.append((s, e, "quote", {"quote": i, "speaker": q.get("speaker") or ""}))
+        if q.get("source_start") is not None and q.get("source_end"):
+            marks.append((q["source_start"], q["source_end"], "speaker", {"quote": i}))
+        if q.get("cue_start") is not None and q.get("cue_end"):
+            marks.append((q["cue_start"], q["cue_end"], "cue", {"quote": i}))
+    for t in timex:
+        marks.append((t["start"], t["end"], "date", {"value": t.get("value") or ""}))
+    for r in article.clean.removed:
+        marks.append((r.start, r.end, "removed", {"reason": r.reason}))
+    n = len(article.raw_text)
+    cited = None
+    if start is not None and end is not None and 0 <= start < end <= n:
+        cited = (start, end)
+        marks.append((start, end, "cited", {}))
+    runs = _runs(article.raw_text, marks)
+    return {"article": article, "runs": runs, "quotes": quotes, "timex": timex, "cited": cited,
+            "removed": article.clean.removed, "sources": corpus.store.article_sources(article.id)}
+
+
+def _runs(text: str, marks: list[tuple[int, int, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Cut ``text`` at every mark boundary; overlapping marks simply stack their classes on a run."""
+    n = len(text)
+    cuts = {0, n}
+    for s, e, _k, _d in marks:
+        if 0 <= s < e <= n:
+            cuts.update((s, e))
+    points = sorted(cuts)
+    runs = []
+    first_cited = True
+    for a, b in zip(points, points[1:], strict=False):
+        active = [(k, d) for s, e, k, d in marks if s <= a and b <= e and s < e]
+        kinds = sorted({k for k, _ in active})
+        run: dict[str, Any] = {"text": text[a:b], "start": a, "classes": " ".join(f"m-{k}" for k in kinds)}
+        titles = []
+        for k, d in active:
+            if k == "quote" and d.get("speaker"):
+                titles.append(f"quote: {d['speaker']}")
+            elif k == "date" and d.get("value"):
+                titles.append(f"date: {d['value']}")
+            elif k == "removed":
+                titles.append(f"removed: {d['reason']}")
+        run["title"] = "; ".join(dict.fromkeys(titles))
+        if "cited" in kinds and first_cited:
+            run["anchor"] = "cited"
+            first_cited = False
+        runs.append(run)
+    return runs
+
+
+# -- quotes -------------------------------------------------------------------------------------------
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def query_words(query: str) -> list[str]:
+    """The plain words of an FTS5 query (operators dropped), used to pick the matching quotes in a hit."""
+    return [w.casefold() for w in _WORD.findall(query) if w not in {"AND", "OR", "NOT", "NEAR"}]
+
+
+def search_quotes(corpus: Corpus, cache: Cache, *, q: str = "", speaker: str = "", outlet: str = "",
+                  date_from: str = "", date_to: str = "") -> Iterator[dict[str, Any]]:
+    """Quotes matching an FTS5 query (over articles, then within each hit's quotes) and filters, lazily."""
+    needle = speaker.casefold()
+
+    def keep(row: dict[str, Any]) -> bool:
+        if needle and needle not in (row.get("speaker") or "").casefold() \
+                and needle not in (row.get("source") or "").casefold():
+            return False
+        if outlet and (row.get("outlet") or "") != outlet:
+            return False
+        day = (row.get("published") or "")[:10]
+        if date_from and (not day or day < date_from):
+            return False
+        return not (date_to and (not day or day > date_to))
+
+    if q:
+        words = query_words(q)
+        ids = [a for a, _snippet in corpus.search(q, limit=MAX_SEARCH_ARTICLES)]
+        for article_id in ids:
+            for row in corpus.quotes(article=article_id):
+                text = row["content"].casefold()
+                if words and not any(w in text for w in words):
+                    continue
+                if keep(row):
+                    yield row
+        return
+    if needle:
+        actor = next((a for a in actor_index(corpus, cache)
+                      if any(needle in v.casefold() for v in [a["name"], *a["variants"]])), None)
+        if actor is not None:
+            for article_id in actor_articles(corpus, actor["id"]):
+                yield from (row for row in corpus.quotes(article=article_id) if keep(row))
+            return
+    yield from (row for row in corpus.quotes() if keep(row))
+
+
+def actor_articles(corpus: Corpus, actor_id: str, *, limit: int = MAX_ACTOR_ARTICLES) -> list[str]:
+    """The articles that name an actor, from the actor's stored mention records (indexed by key)."""
+    seen: dict[str, None] = {}
+    for _k, article_id, _p in corpus.store.corpus_records("actors", key=actor_id, limit=100_000):
+        if article_id is not None:
+            seen.setdefault(article_id)
+            if len(seen) >= limit:
+                break
+    return list(seen)
+
+
+# -- stories ------------------------------------------------------------------------------------------
+def story_view(corpus: Corpus, story: int) -> dict[str, Any]:
+    brief = corpus.brief(story)
+    members = [m["article_id"] for m in brief["story"]["articles"]][:MAX_STORY_ARTICLES]
+    info = brief["articles"]
+    by_speaker: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for article_id in members:
+        for row in corpus.quotes(article=article_id):
+            by_speaker[row.get("speaker") or "(unresolved) " + (row.get("source") or "?")].append(row)
+    speakers = sorted(by_speaker.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    variants: dict[str, list[dict[str, Any]]] = {}
+    for article_id in members:
+        for key, _a, _payload in corpus.store.corpus_records("variants", article_id=article_id, limit=1000):
+            if key not in variants:
+                variants[key] = [{"article_id": a, **p}
+                                 for _k, a, p in corpus.store.corpus_records("variants", key=key, limit=1000)]
+    outlets: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for name, rows in by_speaker.items():
+        for row in rows:
+            outlets[row.get("outlet") or "(unknown outlet)"][name] += 1
+    return {"brief": brief, "speakers": speakers, "variants": list(variants.values()), "info": info,
+            "timeline": corpus.timeline(story=story, limit=200), "outlets": outlets,
+            "truncated": len(brief["story"]["articles"]) > MAX_STORY_ARTICLES,
+            "graph": network_svg(brief["stances"])}
+
+
+def network_svg(stances: list[dict[str, Any]], *, size: int = 520) -> dict[str, Any]:
+    """Lay out a supports/opposes network on a circle: nodes are actors, edges holder -> target by polarity."""
+    names: dict[str, int] = {}
+    for s in stances:
+        for name in (s["holder"], s["target"]):
+            names[name] = names.get(name, 0) + len(s["timeline"])
+    nodes = sorted(names, key=lambda n: -names[n])[:30]
+    r = size / 2 - 90
+    c = size / 2
+    pos = {}
+    for i, name in enumerate(nodes):
+        angle = 2 * math.pi * i / max(len(nodes), 1) - math.pi / 2
+        pos[name] = (round(c + r * math.cos(angle), 1), round(c + r * math.sin(angle), 1))
+    edges = []
+    for s in stances:
+        if s["holder"] not in pos or s["target"] not in pos or s["holder"] == s["target"]:
+            continue
+        (x1, y1), (x2, y2) = pos[s["holder"]], pos[s["target"]]
+        dx, dy = x2 - x1, y2 - y1
+        length = math.hypot(dx, dy) or 1.0
+        # Stop the line short of the target's circle so the arrowhead stays visible.
+        x2, y2 = x2 - dx / length * 14, y2 - dy / length * 14
+        edges.append({"x1": x1, "y1": y1, "x2": round(x2, 1), "y2": round(y2, 1),
+                      "polarity": s["overall"], "holder": s["holder"], "target": s["target"],
+                      "weight": len(s["timeline"]), "width": min(1 + len(s["timeline"]), 6)})
+    return {"size": size, "nodes": [{"name": n, "x": pos[n][0], "y": pos[n][1], "weight": names[n],
+                                     "anchor": "start" if pos[n][0] >= c else "end"} for n in nodes],
+            "edges": edges}
+
+
+# -- actors -------------------------------------------------------------------------------------------
+def actor_view(corpus: Corpus, cache: Cache, actor_id: str, *, page: int = 1) -> dict[str, Any] | None:
+    actor = find_actor(corpus, cache, actor_id)
+    if actor is None:
+        return None
+    rows = corpus.store.corpus_records("actors", key=actor_id, limit=1)
+    head = rows[0][2] if rows and rows[0][1] is None else actor
+    names = {actor["name"], *actor["variants"]}
+    articles = actor_articles(corpus, actor_id)
+    info = corpus.store.article_info(articles)
+    quotes = (row for article_id in articles for row in corpus.quotes(article=article_id)
+              if row.get("speaker") in names)
+    shown, more = page_of(quotes, page=page)
+    stances = corpus.stances(actor=actor["name"])
+    stances = [s for s in stances if s["holder"] == actor["name"]]
+    about = [s for s in corpus.stances(limit=10**6) if s["target"] == actor["name"]][:50]
+    return {"actor": head, "quotes": shown, "more": more, "page": page, "stances": stances, "about": about,
+            "chart": stance_chart(stances), "info": info}
+
+
+def stance_chart(stances: list[dict[str, Any]], *, width: int = 640, height: int = 160) -> dict[str, Any]:
+    """Points of an actor's stance over time: x by date, y support (top) / mixed / oppose (bottom)."""
+    points = [(t["date"], s["target"], t["polarity"], t["article_id"])
+              for s in stances for t in s["timeline"] if t.get("date")]
+    if not points:
+        return {"points": [], "width": width, "height": height, "ticks": []}
+    days = sorted({p[0][:10] for p in points})
+    lo, hi = _ordinal(days[0]), _ordinal(days[-1])
+    span = max(hi - lo, 1)
+    ylev = {"support": 30, "mixed": 80, "neutral": 80, "oppose": 130}
+    out = []
+    for date, target, polarity, article_id in points:
+        x = 60 + (_ordinal(date[:10]) - lo) / span * (width - 90)
+        out.append({"x": round(x, 1), "y": ylev.get(polarity, 80), "polarity": polarity, "target": target,
+                    "date": date[:10], "article_id": article_id})
+    ticks = [{"x": round(60 + (_ordinal(d) - lo) / span * (width - 90), 1), "label": d} for d in (days[0], days[-1])]
+    return {"points": out, "width": width, "height": height, "ticks": ticks}
+
+
+def _ordinal(day: str) -> int:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(day[:10]).toordinal()
+    except ValueError:
+        try:
+            return date.fromisoformat(day[:7] + "-01").toordinal()
+        except ValueError:
+            return 0
+
+
+def coverage_chart(rows: list[dict[str, Any]], *, width: int = 640, bar_gap: int = 2) -> dict[str, Any]:
+    """Stacked bars of articles per month, one colour per outlet (top outlets; the rest as 'other')."""
+    months = sorted({r["month"] for r in rows})
+    totals: dict[str, int] = defaultdict(int)
+    for r in rows:
+        totals[r["outlet"]] += r["articles"]
+    top = [o for o, _n in sorted(totals.items(), key=lambda kv: -kv[1])[:8]]
+    stacks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        stacks[r["month"]][r["outlet"] if r["outlet"] in top else "other"] += r["articles"]
+    series = [*top, "other"] if any("other" in s for s in stacks.values()) else top
+    peak = max((sum(s.values()) for s in stacks.values()), default=1)
+    bar = max(min((width - 40) // max(len(months), 1) - bar_gap, 40), 2)
+    bars = []
+    for i, month in enumerate(months):
+        y = 150
+        for j, outlet in enumerate(series):
+            n = stacks[month].get(outlet, 0)
+            if not n:
+                continue
+            h = max(round(n / peak * 130, 1), 1)
+            y -= h
+            bars.append({"x": 30 + i * (bar + bar_gap), "y": round(y, 1), "w": bar, "h": h, "series": j % 9,
+                         "title": f"{month} {outlet}: {n}"})
+    return {"bars": bars, "series": [{"name": o, "series": j % 9} for j, o in enumerate(series)],
+            "months": months, "peak": peak, "width": max(width, 40 + len(months) * (bar + bar_gap))}
