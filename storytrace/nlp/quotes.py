@@ -131,6 +131,9 @@ _CLOSE_MARKS = "”»"
 _STRAIGHT = '"'
 
 
+RULE_CUES = True  # run the rule cue layer before the parse layer (the parse layer takes the cues it leaves)
+
+
 @dataclass
 class Found:
     """One attribution found in a text, offsets into that text."""
@@ -530,9 +533,45 @@ def find_in_text(text: str) -> list[Found]:
         open_quote = para.left_open
     del open_quote
     _merge_interrupted(text, found, paras)
-    found += _cue_layer(text, paras, direct_spans)
+    if RULE_CUES:
+        found += _cue_layer(text, paras, direct_spans)
+    found += _parse_layer(text, paras, direct_spans, found)
     found.sort(key=lambda f: f.start)
     return found
+
+
+# -- parse layer: the cues the rules do not read ------------------------------------------------------
+def _parse_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]],
+                 found: list[Found]) -> list[Found]:
+    """Parse the sentences holding an unused lexicon cue and read attributions off the parse."""
+    from storytrace.nlp import attribution
+
+    used = [f.cue for f in found if f.cue is not None]
+    sentences: list[tuple[int, int, list[tuple[int, int]]]] = []
+    for para in paras:
+        prev = para.start
+        for sent_end in para.sentence_ends:
+            s_start, s_end = _strip(text, prev, sent_end)
+            prev = sent_end
+            if s_start >= s_end or _inside_any((s_start, s_end), taken):
+                continue
+            cands = [(s, e) for s, e, w in para.tokens
+                     if s_start <= s < s_end and attribution.is_candidate(w)
+                     and not _overlaps((s, e), used) and not _overlaps((s, e), taken) and not _in_quote(para, s)]
+            if cands:
+                sentences.append((s_start, s_end, cands))
+    docs = attribution.parse([text[s:e] for s, e, _ in sentences])
+    out: list[Found] = []
+    for (s_start, _, cands), doc in zip(sentences, docs, strict=True):
+        starts = {s - s_start for s, _ in cands}
+        wanted = {t.i for t in doc if t.idx in starts}
+        for fr in attribution.frames(doc, s_start, wanted):
+            content = fr.content
+            kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+            out.append(Found(kind, [content], cue=fr.cue, cue_lemma=_lemma(fr.cue_form) or fr.cue_form,
+                             source=fr.source, confidence=round(0.4 + 0.3 * fr.p, 3),
+                             via="source" if fr.source else ""))
+    return out
 
 
 def _ends_paragraph(text: str, f: Found, para: _Paragraph) -> bool:
