@@ -262,8 +262,9 @@ def report(ctx: click.Context, fmt: str, output: Path | None, story: int | None,
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "dna"]), required=True,
-              help="Articles as jsonl/csv/parquet, or stance statements as DNA-style CSV (dna).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "dna", "gexf", "graphml", "annotations"]),
+              required=True, help="Articles as jsonl/csv/parquet; stance statements as DNA-style CSV (dna) or a "
+              "network (gexf, graphml); quotation spans as W3C Web Annotation JSON (annotations).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_context
 @_fail_cleanly
@@ -274,6 +275,7 @@ def export(ctx: click.Context, fmt: str, output: Path) -> None:
     Example:
       storytrace export --format parquet -o articles.parquet
       storytrace export --format dna -o statements.csv
+      storytrace export --format gexf -o stances.gexf
     """
     path = _corpus(ctx, readonly=True).export(output, format=fmt)
     click.echo(f"wrote {path} and {path.name}.manifest.json")

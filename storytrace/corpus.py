@@ -284,15 +284,34 @@ class Corpus:
         return report.render(report.build(self.store), format=format)
 
     def export(self, out: str | Path, *, format: str) -> Path:
-        """Export articles (with provenance and a run manifest) as JSONL, CSV or Parquet; or stance statements
-        as DNA-style statements (``format="dna"``)."""
+        """Export articles (with provenance and a run manifest) as JSONL, CSV or Parquet; stance statements
+        as DNA-style statements (``dna``) or a network (``gexf``, ``graphml``); quotation spans as W3C Web
+        Annotations (``annotations``)."""
         from storytrace.export import export_articles
 
         if format == "dna":
             from storytrace.export import dna
 
             return dna.export(self.stance_statements(), Path(out), manifest=self.manifest())
+        if format in ("gexf", "graphml"):
+            from storytrace.export import gexf, graphml
+
+            writer = gexf if format == "gexf" else graphml
+            return writer.export(self.stance_statements(), Path(out), manifest=self.manifest())
+        if format == "annotations":
+            # 'annotations' is taken by the __future__ import in this module.
+            from storytrace.export import annotations as span_annotations
+
+            return span_annotations.export(self._quoted_texts(), Path(out), manifest=self.manifest())
         return export_articles(self.store, Path(out), format=format, manifest=self.manifest())
+
+    def _quoted_texts(self) -> Iterator[tuple[str, str, str | None, list[dict[str, Any]]]]:
+        """(article id, raw text, url, quotes) for every article with quotations, for span exports."""
+        for article_id, payload in self.store.iter_stage_payloads("quotes"):
+            if payload.get("quotes"):
+                article = self.store.get_article(article_id)
+                url = article.meta.url.value if article.meta.url else None
+                yield article_id, article.raw_text, url, payload["quotes"]
 
     def manifest(self) -> dict[str, Any]:
         """What produced this store: versions, the latest runs with their settings and input hashes."""

@@ -1,7 +1,8 @@
 """Build storytrace/resources/gazetteer/given_names.txt: first names of people in the training data.
 
-The first word of every multi-word PERSON name in UniversalNER-EWT train and the GUM (non-NC) train
-silver layer, plus a hand-written list of common English given names (``COMMON`` below, written for
+A name marked `` *`` is also a common lowercase word ("Mark", "Bill") and counts as a given name only
+before a surname. The first word of multi-word PERSON names (seen at least twice) in UniversalNER-EWT train and the GUM
+(non-NC) train silver layer, plus a hand-written list of common English given names (``COMMON`` below, written for
 storytrace from general knowledge). Only train splits are read, so no test name leaks into the rules.
 Run: ``python training/given_names.py --data ../shared/data``.
 """
@@ -42,21 +43,32 @@ COMMON = """
 NOT_GIVEN = frozenset(
     """Doctor Madam Vice President Red Sheikh Sheik Ayatollah Maulana Mr Mrs Ms Dr Sir Lord Lady King
     Queen Prince Princess Saint St General Captain Senator Governor Judge Professor Father Brother
-    Sister Uncle Aunt Big Little Old Young Mister Miss Pope Bin Al El Van Von De La Le Abu Abd""".split()
+    Sister Uncle Aunt Big Little Old Young Mister Miss Pope Bin Al El Van Von De La Le Abu Abd Congresswoman
+    Congressman Inspector Mullah Secretary Santa Tsar Mets Te Jesus Johnson Jensen Smutney Carrano""".split()
 )
 
 
 def build(data: Path) -> list[str]:
+    """Return gazetteer lines: a name, followed by " *" when it is also a common lowercase word."""
     counts: Counter[str] = Counter()
+    lowercase: Counter[str] = Counter()
     for docs in (ud.read_ewt(data, "train"), ud.read_gum(data, "train")):
         for doc in docs:
             for sent in doc.sentences:
+                lowercase.update(w.form for w in sent.words if w.form.islower())
                 for start, end, label in ud._spans_from_iob([t or "O" for t in sent.ents or []]):
                     first = sent.words[start]
                     if label == "PERSON" and end - start >= 2 and first.upos == "PROPN":
                         counts[first.form] += 1
-    names = {n for n in counts if n.isalpha() and n[:1].isupper() and not n.isupper() and len(n) > 1}
-    return sorted((names | set(COMMON)) - NOT_GIVEN)
+    common = set(COMMON)
+    names = {n for n, c in counts.items() if c >= 2 and n.isalpha() and n[:1].isupper() and not n.isupper()}
+    out = []
+    for name in sorted((names | common) - NOT_GIVEN):
+        if lowercase[name.lower()] < 5:
+            out.append(name)
+        elif name in common:  # "Mark", "Bill": a given name only before a surname
+            out.append(f"{name} *")
+    return out
 
 
 def main() -> None:

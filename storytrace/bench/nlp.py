@@ -145,7 +145,9 @@ def _pred_ents(gold: GoldDoc, pred: Any, mapping: dict[str, str] | None) -> set[
     return out
 
 
-def score_ner(triples: Iterable[tuple[GoldDoc, Any, set[tuple[int, int, str]]]], *, mapping: dict[str, str] | None = None) -> dict[str, Any]:
+def score_ner(
+    triples: Iterable[tuple[GoldDoc, Any, set[tuple[int, int, str]]]], *, mapping: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Exact-span P/R/F per label and micro-averaged, over (gold, predicted Doc, gold entities)."""
     tp: Counter[str] = Counter()
     npred: Counter[str] = Counter()
@@ -203,9 +205,7 @@ def measure_speed(nlp_path: Path | None, texts: list[str], *, processes: int) ->
     nlp = load(nlp_path)
     list(nlp.pipe(texts[:4]))
     start = time.perf_counter()
-    words = sum(
-        sum(1 for t in doc if not t.is_space) for doc in nlp.pipe(texts, batch_size=32, n_process=processes)
-    )
+    words = sum(sum(1 for t in doc if not t.is_space) for doc in nlp.pipe(texts, batch_size=32, n_process=processes))
     elapsed = time.perf_counter() - start
     return {"words": words, "seconds": round(elapsed, 2), "wps": round(words / elapsed)}
 
@@ -240,9 +240,9 @@ def run(
     ewt_docs = ud.read_ewt(data, split)
     gum_docs = ud.read_gum(data, split, nc=True)
     if limit:
-        news = [d for d in gum_docs if d.genre == "news"][:limit]
+        news_docs = [d for d in gum_docs if d.genre == "news"][:limit]
         ewt_docs, gum_docs = ewt_docs[:limit], gum_docs[:limit]
-        gum_docs += [d for d in news if d not in gum_docs]
+        gum_docs += [d for d in news_docs if d not in gum_docs]
     nlp = load(model)
     ewt = [gold_doc(d) for d in ewt_docs]
     gum = [gold_doc(d) for d in gum_docs]

@@ -13,7 +13,7 @@ from typing import IO, Any
 from storytrace.errors import InputError
 from storytrace.store import Store
 
-FORMATS = ("jsonl", "csv", "parquet", "dna")
+FORMATS = ("jsonl", "csv", "parquet", "dna", "gexf", "graphml", "annotations")
 
 
 @contextmanager

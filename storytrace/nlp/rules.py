@@ -16,7 +16,8 @@ Three spaCy components, registered here and added by ``storytrace.nlp.load``:
     - titles and roles ("shadow chancellor", "general secretary", "Lord", "Mr") go to
       ``doc.spans["titles"]``; a capitalised name right after one, or a full name in apposition
       before one ("Fabian Hamilton, the party's shadow Europe minister"), is a PERSON;
-    - a known given name followed by a capitalised proper noun is a PERSON ("Caroline Mortimer");
+    - a known given name followed by a capitalised proper noun is a PERSON ("Caroline Mortimer"),
+      and so is one alone when it is not also a common word ("Louise", but not "Mark");
     - a person named in full once ("Jeremy Corbyn") is a PERSON wherever the document repeats the
       full name or the surname ("JEREMY Corbyn", "Corbyn's");
     - demonyms and parties are NORP, countries and cities GPE, from the gazetteers in
@@ -112,9 +113,7 @@ class QuoteBoundaries:
                 if j is None or j != i - 1:  # first in the text, or after a line break (handled above)
                     continue
                 prev = doc[j]
-                if prev.text in SENTENCE_END or (
-                    _is_closing(doc, j) and j > 0 and doc[j - 1].text in SENTENCE_END
-                ):
+                if prev.text in SENTENCE_END or (_is_closing(doc, j) and j > 0 and doc[j - 1].text in SENTENCE_END):
                     found.append((i, True))
             elif _is_closing(doc, i) and i > 0 and i + 1 < len(doc):
                 found.extend(self._attribution(doc, i))
@@ -262,7 +261,9 @@ class EntityRules:
         for label in ("NORP", "GPE"):
             self.places.add(label, [nlp.make_doc(t) for t in lists[label]])
         self.title_words = {t.lower() for t in lists["TITLE"]}
-        self.given_names = frozenset(lists["GIVEN"])
+        self.given_names = frozenset(n.removesuffix(" *") for n in lists["GIVEN"])
+        # Given names that are not also common words are persons even alone ("Louise wrote ...").
+        self.lone_names = frozenset(n for n in lists["GIVEN"] if not n.endswith(" *"))
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations(doc, self.find(doc))
@@ -320,25 +321,31 @@ class EntityRules:
                 end = self._name_end(doc, tok.i + 1)
                 if end > tok.i + 1 and (tok.pos_ in {"PROPN", ""} or tok.is_sent_start):
                     out.append(Span(doc, tok.i, end, label="PERSON"))
+                elif end == tok.i + 1 and tok.text in self.lone_names and tok.pos_ == "PROPN":
+                    out.append(Span(doc, tok.i, end, label="PERSON"))
         return out
 
     def _repeated_names(self, doc: Doc, ents: list[Span]) -> list[Span]:
-        full = {tuple(t.lower_ for t in e) for e in ents if e.label_ == "PERSON" and len(e) > 1}
-        surnames = {name[-1] for name in full}
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for e in ents:
+            if e.label_ == "PERSON" and len(e) > 1:
+                name = tuple(t.lower_ for t in e)
+                by_first.setdefault(name[0], []).append(name)
+        surnames = {name[-1] for names in by_first.values() for name in names}
         out = []
         i = 0
         while i < len(doc):
-            for name in sorted(full, key=len, reverse=True):
+            tok = doc[i]
+            for name in sorted(by_first.get(tok.lower_, ()), key=len, reverse=True):
                 n = len(name)
                 if tuple(t.lower_ for t in doc[i : i + n]) == name and all(t.is_alpha for t in doc[i : i + n]):
                     out.append(Span(doc, i, i + n, label="PERSON"))
-                    i += n - 1
+                    i += n
                     break
             else:
-                tok = doc[i]
                 if tok.lower_ in surnames and _capitalised(tok):
                     out.append(Span(doc, i, i + 1, label="PERSON"))
-            i += 1
+                i += 1
         return out
 
     def set_annotations(self, doc: Doc, found: dict[str, list[Span]]) -> None:
