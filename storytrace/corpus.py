@@ -299,10 +299,9 @@ class Corpus:
             writer = gexf if format == "gexf" else graphml
             return writer.export(self.stance_statements(), Path(out), manifest=self.manifest())
         if format == "annotations":
-            # 'annotations' is taken by the __future__ import in this module.
-            from storytrace.export import annotations as span_annotations
+            from storytrace.export import webannotation
 
-            return span_annotations.export(self._quoted_texts(), Path(out), manifest=self.manifest())
+            return webannotation.export(self._quoted_texts(), Path(out), manifest=self.manifest())
         return export_articles(self.store, Path(out), format=format, manifest=self.manifest())
 
     def _quoted_texts(self) -> Iterator[tuple[str, str, str | None, list[dict[str, Any]]]]:
