@@ -104,6 +104,37 @@ def test_find_accepts_a_doc_like_object() -> None:
     assert [q.speaker for q in find(Doc())] == ["Watson"]
 
 
+# -- parse layer: cues the rules do not read ---------------------------------------------------------------
+def test_cue_lexicon_knows_speech_and_non_speech_cues() -> None:
+    from storytrace.nlp import attribution
+
+    table = attribution.lexicon()
+    assert table["said"] > 0.8 and table["according"] > 0.8 and "the" not in table
+    assert attribution.is_candidate("Accused") and not attribution.is_candidate("table")
+
+
+def test_frames_read_source_cue_and_content_off_a_hand_built_parse() -> None:
+    import spacy
+    from spacy.tokens import Doc
+
+    from storytrace.nlp import attribution
+
+    words = ["The", "senator", "has", "argued", "that", "Trump", "lied", "."]
+    doc = Doc(spacy.blank("en").vocab, words=words, heads=[1, 3, 3, 3, 6, 6, 3, 3],
+              deps=["det", "nsubj", "aux", "ROOT", "mark", "nsubj", "ccomp", "punct"],
+              tags=["DT", "NN", "VBZ", "VBN", "IN", "NNP", "VBD", "."])
+    [fr] = attribution.frames(doc, 10, {3})
+    text = " " * 10 + doc.text
+    assert text[fr.cue[0]:fr.cue[1]] == "has argued" and text[fr.source[0]:fr.source[1]] == "The senator"
+    assert text[fr.content[0]:fr.content[1]] == "that Trump lied"
+
+
+def test_parse_layer_finds_a_non_speech_attribution() -> None:
+    text = "Clinton accused Trump of insulting veterans during the debate."
+    q = one(text, "Trump")
+    assert q.cue.text == "accused" and q.source.text == "Clinton" and q.speaker == "Clinton"
+
+
 # -- the five seeds: every quotation found and attributed --------------------------------------------------
 ANON = "<anonymous>"
 # (seed, a piece of the content, expected speaker (ANON for an anonymous source), fragments or None)
@@ -204,9 +235,9 @@ def test_quotes_stage_gives_raw_offsets() -> None:
 
 # -- quality gate on a fixed dev slice (floors a little below the measured figures) ---------------------------
 FLOORS = {
-    ("ALL", "content", "exact"): 0.42, ("ALL", "content", "lenient"): 0.56,
-    ("ALL", "source", "exact"): 0.46, ("ALL", "cue", "exact"): 0.49,
-    ("DIRECT", "content", "lenient"): 0.72,
+    ("ALL", "content", "exact"): 0.46, ("ALL", "content", "lenient"): 0.60,
+    ("ALL", "source", "exact"): 0.52, ("ALL", "cue", "exact"): 0.53,
+    ("DIRECT", "content", "lenient"): 0.74,
 }
 
 

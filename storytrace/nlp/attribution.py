@@ -28,8 +28,7 @@ MIN_P = 0.4  # P(cue | form) a word needs to be a cue candidate (chosen on a tra
 MIN_COUNT = 5  # times seen as a cue in train
 _EXCLUDE = ("ner", "trainable_lemmatizer", "morphologizer")
 _SUBJECTS = frozenset({"nsubj", "nsubj:pass", "csubj"})
-_CONTENT_DEPS = ("ccomp", "xcomp", "obj", "advcl", "obl")
-_PRONOUN_SOURCES = frozenset({"he", "she", "they", "it", "we", "i", "you"})
+_COMPLEMENTS = frozenset({"obj", "iobj", "xcomp", "ccomp"})
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,16 @@ def _cue_tokens(verb: Any) -> list[Any]:
     return run
 
 
+def _complement(verb: Any, after: int) -> tuple[int, int] | None:
+    """The verb's complements after the cue: its objects and clausal complements, else its first oblique."""
+    kids = [c for c in verb.children if c.i > after and c.dep_ in _COMPLEMENTS]
+    if not kids:
+        kids = [c for c in verb.children if c.i > after and c.dep_ == "obl"][:1]
+    if not kids:
+        return None
+    return _edges(list(verb.doc[kids[0].left_edge.i:kids[-1].right_edge.i + 1]))
+
+
 def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = None) -> list[Frame]:
     """Attributions of a parsed sentence whose cue verb is a token index in ``wanted``."""
     table = lexicon()
@@ -138,22 +147,17 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
             holder = holder.head
             subj = _subject(holder)
         content_span: tuple[int, int] | None = None
-        skip = set(range(tok.left_edge.i, tok.right_edge.i + 1))
         if tok.dep_ in {"parataxis", "ccomp"} and tok.head.i < tok.i and not any(
                 c.dep_ == "ccomp" for c in tok.children):
             # "A, X said." : the clause before the cue
             head_span = [t for t in doc[tok.head.left_edge.i:tok.left_edge.i]]
             content_span = _edges(head_span)
-            skip = set()
         if content_span is None:
             comp = next((c for c in tok.children if c.dep_ == "ccomp"), None)
             if comp is not None:
                 content_span = _edges(_subtree(comp))
             else:
-                right = [t for t in doc[tok.i + 1:tok.right_edge.i + 1]
-                         if not (subj is not None and subj.left_edge.i <= t.i <= subj.right_edge.i)]
-                right = [t for t in right if t.i > cue[-1].i]
-                content_span = _edges(right)
+                content_span = _complement(tok, cue[-1].i)
         if content_span is None:
             continue
         n_words = sum(1 for t in doc if content_span[0] <= t.idx < content_span[1] and t.is_alpha)
@@ -167,7 +171,6 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
         if source is None and subj is None and holder is tok:
             # no subject: a passive or imperative use; not an attribution we can tell apart
             continue
-        del skip
         out.append(Frame(
             cue=(offset + cue[0].idx, offset + cue[-1].idx + len(cue[-1].text)),
             cue_form=form,
