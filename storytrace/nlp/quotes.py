@@ -1,6 +1,7 @@
 """Find quotations in an article: direct, partial (mixed) and indirect, with cue and source mention.
 
-Two layers, both over plain text (no parse is needed, so the stage parses nothing for quotations):
+Three layers: two rule layers over plain text, then a parse layer (``storytrace.nlp.attribution``) that
+parses only the sentences holding a lexicon cue the rules left unused:
 
 Direct-quote layer (deterministic)
     Quote marks are paired per paragraph (curly “...”, straight "..." by context). A paragraph that
@@ -21,7 +22,7 @@ Cue layer (indirect and partial speech)
 Spans follow PolNeAR's conventions: content includes quote marks, a leading "that" and closing
 punctuation; the source is the mention as written ("he", "The Labour peer"); the resolved name goes in
 ``Quote.speaker`` (``speakers.resolve``). Public entry points: ``extract(text, article_id)`` and
-``find(doc)`` for a parsed ``Doc`` (its text is used; its parse is not needed).
+``find(doc)`` for a parsed ``Doc`` (its text is used; the parse layer parses its own sentences).
 """
 
 from __future__ import annotations
@@ -866,5 +867,5 @@ def extract(text: str, article_id: str = "") -> list[Quote]:
 
 
 def find(doc: Any) -> list[Quote]:
-    """Return the quotations of a spaCy ``Doc`` (offsets into ``doc.text``); the parse is not needed."""
+    """Return the quotations of a spaCy ``Doc`` (offsets into ``doc.text``); its text is re-read."""
     return extract(doc.text)
