@@ -32,6 +32,9 @@ class Settings:
     # trafilatura tuning for HTML main-text extraction: favour recall (keeps more body text).
     html_favor_recall: bool = False
     html_favor_precision: bool = False
+    # Quotations: also read attributions off the dependency parse (indirect and non-speech cues). Off =
+    # rules only: several times faster, lower recall (docs/benchmarks.md, Quotations).
+    quote_parse: bool = True
     # Show progress bars (None = only when stderr is a terminal).
     progress: bool | None = None
     # Actor corrections (TOML: merge, split, rename, set_role), applied after automatic merging; None means

@@ -150,7 +150,7 @@ def quotes(article: Article, inputs: Mapping[str, Any], settings: Settings) -> S
         return r_start, r_end, raw[r_start:r_end]
 
     found = []
-    for q in extract(article.clean.text, article.id):
+    for q in extract(article.clean.text, article.id, parse=settings.quote_parse):
         c_start, c_end, c_text = span(q.content.start, q.content.end)
         cue = span(q.cue.start, q.cue.end) if q.cue else None
         source = span(q.source.start, q.source.end) if q.source else None

@@ -250,3 +250,14 @@ def test_quality_gate_extractor_on_a_dev_slice() -> None:
     below = {k: (v, FLOORS[k]) for k, v in measured.items() if v < FLOORS[k]}
     assert not below, f"F1 below the pinned floors (measured, floor): {below}"
     assert f["direct_speaker_accuracy"]["accuracy"] >= 0.72
+
+
+def test_rules_only_mode_finds_the_seed_direct_quotes(seed_texts):
+    from storytrace.nlp.quotes import extract
+
+    text = seed_texts["001_5eab56d17bbf0643.txt"]
+    rules = extract(text, parse=False)
+    parsed = extract(text)
+    assert any("political lynching" in q.content.text and q.speaker == "Len McCluskey" for q in rules)
+    assert {(q.content.start, q.content.end) for q in rules if q.kind == "direct"} <= {
+        (q.content.start, q.content.end) for q in parsed}
