@@ -262,8 +262,9 @@ def report(ctx: click.Context, fmt: str, output: Path | None, story: int | None,
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "dna", "gexf", "graphml", "annotations"]),
-              required=True, help="Articles as jsonl/csv/parquet; stance statements as DNA-style CSV (dna) or a "
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["jsonl", "csv", "parquet", "dna", "gexf", "graphml", "annotations"]),
+              help="Articles as jsonl/csv/parquet; stance statements as DNA-style CSV (dna) or a "
               "network (gexf, graphml); quotation spans as W3C Web Annotation JSON (annotations).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_context
@@ -767,6 +768,20 @@ def bench_timeline(data: Path, split: str, limit: int | None, as_json: bool) -> 
       storytrace bench timeline --data ../shared/data/semeval2015-timeline
     """
     from storytrace.bench import timeline as bench_module
+
+    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+
+@bench.command("web")
+@_bench_options("all")
+def bench_web(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+    """Page and API latency (p50/p95 over real HTTP) on a store built from the bench corpora (--limit articles).
+
+    \b
+    Example:
+      storytrace bench web --data ../shared/data --limit 10000
+    """
+    from storytrace.bench import web as bench_module
 
     _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
 
