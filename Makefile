@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # The lock file pins what CI and the demo install; pyproject.toml keeps the ranges.
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[web]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
@@ -27,6 +27,7 @@ demo: $(VENV)/.installed
 	$(BIN)/storytrace --db $(DEMO_DB) report -o demo/report.md
 	$(BIN)/storytrace --db $(DEMO_DB) report --html -o demo/report.html
 	@echo "demo: store $(DEMO_DB), report demo/report.md and demo/report.html"
+	@echo "explore it: $(BIN)/storytrace --db $(DEMO_DB) serve   (then open http://127.0.0.1:8000/)"
 
 ## test: install what the tests need and run the whole suite (slow tests included)
 test: $(VENV)/.installed-test
