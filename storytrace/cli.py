@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -487,7 +488,8 @@ def facts(ctx: click.Context, story: int | None, show_all: bool, as_json: bool) 
         click.echo(f"story {f['story']}  {f['kind']:7} {f['counts'][:30]:30} {f['status']:8} "
                    + "; ".join(f"{c['text']} ({c['article_id'][:8]} @{c['start']}-{c['end']})" for c in f["citations"]))
         for m in f["also_reported_by"]:
-            click.echo(f"    also reported (no figure) {m['article_id'][:8]} @{m['start']}-{m['end']}: {m['text'][:80]}")
+            where = f"{m['article_id'][:8]} @{m['start']}-{m['end']}"
+            click.echo(f"    also reported (no figure) {where}: {m['text'][:80]}")
 
 
 @main.command()
@@ -595,195 +597,103 @@ def _print_figures(figures: dict[str, Any], as_json: bool) -> None:
     walk(figures)
 
 
-def _bench_options(default_split: str) -> Callable[[F], F]:
-    def decorate(fn: F) -> F:
-        fn = click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")(fn)
-        fn = click.option("--limit", type=int, default=None, help="Use only the first N items (quick runs).")(fn)
-        fn = click.option("--split", default=default_split, show_default=True, help="Which split to score.")(fn)
-        fn = click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                          default=Path("../shared/data"), show_default=True, help="The benchmark data folder.")(fn)
-        return _fail_cleanly(fn)
-
-    return decorate
-
-
-@bench.command("ingest")
-@_bench_options("all")
-def bench_ingest(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Ingest speed (plain text and HTML), peak memory, and HTML main-text F1 (Zyte benchmark).
+# Every benchmark is a module of storytrace.bench with run(data, split=..., limit=...) -> dict, and
+# optionally report(figures) -> str for a readable table. Name: (default split, help with an example).
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "ingest": ("all", """Ingest speed (plain text and HTML), peak memory, and HTML main-text F1 (Zyte benchmark).
 
     \b
     Example:
-      storytrace bench ingest --data ../shared/data --json
-    """
-    from storytrace.bench import ingest as bench_module
-
-    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
-
-
-@bench.command("nlp")
-@_bench_options("test")
-def bench_nlp(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Tagging, parsing, sentence and NER accuracy, and words per second of the NLP backbone.
+      storytrace bench ingest --data ../shared/data --json"""),
+    "nlp": ("test", """Tagging, parsing, sentence and NER accuracy, and words per second of the NLP backbone.
 
     \b
     Example:
-      storytrace bench nlp --data ../shared/data --split test
-    """
-    from storytrace.bench import nlp as bench_module
-
-    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
-
-
-@bench.command("quotes")
-@_bench_options("dev")
-def bench_quotes(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Quotation extraction and speaker attribution on PolNeAR: P/R/F1 by role, mode and subset.
+      storytrace bench nlp --data ../shared/data --split test"""),
+    "quotes": ("dev", """Quotation extraction and speaker attribution on PolNeAR: P/R/F1 by role, mode and subset.
 
     \b
     Example:
-      storytrace bench quotes --data ../shared/data/polnear --split dev
-    """
-    from storytrace.bench import quotes as bench_module
-
-    figures = bench_module.run(data, split=split, limit=limit)
-    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
-
-
-@bench.command("stories")
-@_bench_options("test")
-def bench_stories(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Story clustering in the streaming protocol: pairwise and BCubed P/R/F1 and AMI.
+      storytrace bench quotes --data ../shared/data/polnear --split dev"""),
+    "stories": ("test", """Story clustering in the streaming protocol: pairwise and BCubed P/R/F1 and AMI.
 
     Reads dataset.<split>.json (Miranda et al. 2018 format) when present, else the project's labelled
     Wikinews set (splits train, test, all) from the semeval2015-timeline folder.
 
     \b
     Example:
-      storytrace bench stories --data ../shared/data/semeval2015-timeline --split test
-    """
-    from storytrace.bench import stories as bench_module
-
-    figures = bench_module.run(data, split=split, limit=limit)
-    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
-
-
-@bench.command("actors")
-@_bench_options("all")
-def bench_actors(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Actor merging: pairwise merge precision/recall over a labelled sample of speaker mentions.
+      storytrace bench stories --data ../shared/data/semeval2015-timeline --split test"""),
+    "actors": ("all", """Actor merging: pairwise merge precision/recall over a labelled sample of speaker mentions.
 
     \b
     Example:
-      storytrace bench actors --split all
-    """
-    from storytrace.bench import actors as bench_module
-
-    figures = bench_module.run(data, split=split, limit=limit)
-    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
-
-
-@bench.command("duplicates")
-@_bench_options("dev")
-def bench_duplicates(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Near-duplicate detection P/R/F1 on BBC's duplicate pairs plus generated near-copies.
+      storytrace bench actors --split all"""),
+    "duplicates": ("dev", """Near-duplicate detection P/R/F1 on BBC's duplicate pairs plus generated near-copies.
 
     \b
     Example:
-      storytrace bench duplicates --data ../shared/data --split dev
-    """
-    from storytrace.bench import duplicates as bench_module
+      storytrace bench duplicates --data ../shared/data --split dev"""),
+    "variants": ("dev", """Quote-variant linking pairwise P/R/F1 on the project's labelled PolNeAR pairs,
+    against exact match.
 
-    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+    \b
+    Example:
+      storytrace bench variants --data ../shared/data --split dev"""),
+    "resolve": ("all", """Time and peak memory of all cross-article steps (duplicates, variants, stories,
+    actors) at 1k-100k.
 
-
-@bench.command("stance")
-@_bench_options("dev")
-def bench_stance(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Stance accuracy and per-class P/R on the project's labelled set (seeds + PolNeAR dev articles).
+    \b
+    Example:
+      storytrace bench resolve --data ../shared/data --limit 10000"""),
+    "stance": ("dev", """Stance accuracy and per-class P/R on the project's labelled set (seeds + PolNeAR dev articles).
 
     Splits: seeds, dev (PolNeAR articles read while writing the rules), unseen (never read), all.
 
     \b
     Example:
-      storytrace bench stance --data ../shared/data --split all
-    """
-    from storytrace.bench import stance as bench_module
-
-    figures = bench_module.run(data, split=split, limit=limit)
-    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else bench_module.report(figures))
-
-
-@bench.command("variants")
-@_bench_options("dev")
-def bench_variants(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Quote-variant linking pairwise P/R/F1 on the project's labelled PolNeAR pairs, against exact match.
-
-    \b
-    Example:
-      storytrace bench variants --data ../shared/data --split dev
-    """
-    from storytrace.bench import variants as bench_module
-
-    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
-
-
-@bench.command("resolve")
-@_bench_options("all")
-def bench_resolve(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Time and peak memory of all cross-article steps (duplicates, variants, stories, actors) at 1k-100k.
-
-    \b
-    Example:
-      storytrace bench resolve --data ../shared/data --limit 10000
-    """
-    from storytrace.bench import resolve as bench_module
-
-    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
-
-
-@bench.command("timex")
-@_bench_options("test")
-def bench_timex(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """TIMEX3 extraction and normalisation, TempEval-3 scoring: strict/relaxed span, value and type F1.
+      storytrace bench stance --data ../shared/data --split all"""),
+    "timex": ("test", """TIMEX3 extraction and normalisation, TempEval-3 scoring: strict/relaxed span, value and
+    type F1.
 
     Splits: train, heldout (a fixed fifth of TBAQ-cleaned, never tuned on), test (= platinum).
 
     \b
     Example:
-      storytrace bench timex --data ../shared/data/tempeval3 --split heldout
-    """
-    from storytrace.bench import timex as bench_module
-
-    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
-
-
-@bench.command("timeline")
-@_bench_options("all")
-def bench_timeline(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Event ordering on SemEval-2015 Task 4 gold timelines: pairwise order accuracy of aligned events.
+      storytrace bench timex --data ../shared/data/tempeval3 --split heldout"""),
+    "timeline": ("all", """Event ordering on SemEval-2015 Task 4 gold timelines: pairwise order accuracy of
+    aligned events.
 
     \b
     Example:
-      storytrace bench timeline --data ../shared/data/semeval2015-timeline
-    """
-    from storytrace.bench import timeline as bench_module
-
-    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
-
-
-@bench.command("web")
-@_bench_options("all")
-def bench_web(data: Path, split: str, limit: int | None, as_json: bool) -> None:
-    """Page and API latency (p50/p95 over real HTTP) on a store built from the bench corpora (--limit articles).
+      storytrace bench timeline --data ../shared/data/semeval2015-timeline"""),
+    "web": ("all", """Page and API latency (p50/p95 over real HTTP) on a store built from the bench corpora
+    (--limit articles).
 
     \b
     Example:
-      storytrace bench web --data ../shared/data --limit 10000
-    """
-    from storytrace.bench import web as bench_module
+      storytrace bench web --data ../shared/data --limit 10000"""),
+}
 
-    _print_figures(bench_module.run(data, split=split, limit=limit), as_json)
+
+def _add_benchmark(name: str, default_split: str, doc: str) -> None:
+    @bench.command(name, help=doc)
+    @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                  default=Path("../shared/data"), show_default=True, help="The benchmark data folder.")
+    @click.option("--split", default=default_split, show_default=True, help="Which split to score.")
+    @click.option("--limit", type=int, default=None, help="Use only the first N items (quick runs).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+    @_fail_cleanly
+    def command(data: Path, split: str, limit: int | None, as_json: bool) -> None:
+        module = importlib.import_module(f"storytrace.bench.{name}")
+        figures = module.run(data, split=split, limit=limit)
+        if as_json or not hasattr(module, "report"):
+            _print_figures(figures, as_json)
+        else:
+            click.echo(module.report(figures))
+
+
+for _name, (_split, _doc) in BENCHMARKS.items():
+    _add_benchmark(_name, _split, _doc)
 
 
 if __name__ == "__main__":  # pragma: no cover

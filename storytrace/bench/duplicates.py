@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from storytrace.bench.metrics import prf
 from storytrace.errors import BenchmarkError
 from storytrace.resolve.duplicates import find_duplicates, pairs_of
 
@@ -151,13 +152,6 @@ def build(data: Path, split: str, *, limit: int | None = None
     return docs, gold, kinds
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-            "tp": tp, "fp": fp, "fn": fn}
-
-
 def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str, Any]:
     """Score ``find_duplicates`` on a BBC split plus generated near-copies; return the figures."""
     docs, gold, kinds = build(data, split, limit=limit)
@@ -172,7 +166,7 @@ def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str
     figures: dict[str, Any] = {
         "split": split, "articles": len(docs) - len(kinds), "generated_copies": len(kinds),
         "gold_pairs": len(gold), "predicted_pairs": len(found), "groups": len(groups),
-        "pairs": _prf(len(found & gold), len(found - gold), len(gold - found)),
+        "pairs": prf(len(found & gold), len(found - gold), len(gold - found)),
         "bbc_pairs_recall": round(len(found & exact) / len(exact), 4) if exact else None,
         "seconds": round(seconds, 2), "peak_mib": round(peak / 2**20, 1),
     }

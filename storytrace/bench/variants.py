@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from storytrace.bench.metrics import prf
 from storytrace.bench.polnear import load_split
 from storytrace.errors import BenchmarkError
 from storytrace.resolve.variants import QuoteUnit, find_variants, normalise, pairs_of, words
@@ -31,13 +32,6 @@ def _labels(split: str) -> list[tuple[str, str, bool]]:
         a, ea, _sa, _ea, b, eb, _sb, _eb, label = line.split("\t")
         out.append((f"{a}|{ea}", f"{b}|{eb}", label == "same"))
     return out
-
-
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-            "tp": tp, "fp": fp, "fn": fn}
 
 
 def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str, Any]:
@@ -65,7 +59,7 @@ def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str
         tp = sum(1 for a, b, g in scored if g and predict(a, b))
         fp = sum(1 for a, b, g in scored if not g and predict(a, b))
         fn = sum(1 for a, b, g in scored if g and not predict(a, b))
-        figures[name] = _prf(tp, fp, fn)
+        figures[name] = prf(tp, fp, fn)
     figures["errors"] = [[a, b, gold] for a, b, gold in scored
                          if gold != ((min(a, b), max(a, b)) in linked)][:20]
     return figures
