@@ -101,15 +101,20 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
 
 @main.command()
 @click.option("--stage", "stages", multiple=True, help="Run only this stage (and what it needs). Repeatable.")
+@click.option("--quote-parse/--no-quote-parse", default=None,
+              help="Read indirect attributions off the parse too [default: on]; off is several times faster.")
 @click.pass_context
 @_fail_cleanly
-def analyze(ctx: click.Context, stages: tuple[str, ...]) -> None:
+def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | None) -> None:
     """Run the analysis stages that are out of date; finished work is kept if interrupted.
 
     \b
     Example:
       storytrace --jobs 2 analyze
+      storytrace analyze --no-quote-parse      # fast quotations: rules only
     """
+    if quote_parse is not None:
+        ctx.obj["settings"] = ctx.obj["settings"].replace(quote_parse=quote_parse)
     corpus = _corpus(ctx)
     counts = corpus.analyze(list(stages) or None)
     for name, c in counts.stages.items():

@@ -42,9 +42,9 @@ class AnalyzeCounts:
         return sum(c.errors for c in self.stages.values())
 
 
-def input_key(stage: Stage | CorpusStage, clean_hash: str) -> str:
+def input_key(stage: Stage, clean_hash: str, settings: Settings) -> str:
     versions = ",".join(f"{r}@{STAGES[r].version}" for r in stage.requires if r in STAGES)
-    return f"{stage.version}:{clean_hash}:{versions}"
+    return f"{stage.version}:{clean_hash}:{versions}:{stage.fingerprint(settings)}"
 
 
 def _run_batch(stage_name: str, items: list[tuple[Article, dict[str, Any]]],
@@ -86,7 +86,7 @@ def _run_article_stage(store: Store, stage: Stage, settings: Settings, run_id: i
     existing = store.stage_keys(stage.name)
     stale: list[tuple[str, str]] = []
     for article_id, chash in store.article_keys():
-        key = input_key(stage, chash)
+        key = input_key(stage, chash, settings)
         if existing.get(article_id) == (key, "done"):
             counts.fresh += 1
         else:

@@ -59,6 +59,8 @@ class Stage:
     requires: tuple[str, ...] = ()
     # Returns why the stage cannot run on this machine (e.g. a model not shipped), or None.
     unavailable: Callable[[], str | None] = lambda: None
+    # The settings that change this stage's results: a change re-runs it.
+    fingerprint: Callable[[Settings], str] = lambda settings: ""
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,8 @@ STAGES: dict[str, Stage] = {
         Stage("profile", "1", profile, "paragraph, word, quotation-mark and number counts"),
         Stage("entities", "1", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
               unavailable=_nlp_unavailable),
-        Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker"),
+        Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker",
+              fingerprint=lambda settings: f"parse={settings.quote_parse}"),
         Stage("dates", "1", dates, "publication date (given, dateline or inferred) and TIMEX3 time expressions"),
         *_analyze_stages(),
     ]
