@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storytrace.bench import quote_baseline, quote_scoring, quotes
-from storytrace.bench.polnear import GoldAttribution, load_split, parse_ann, resolve_root
+from storytrace.bench.attributions import GoldAttribution, load_split, parse_ann, resolve_root
 from storytrace.bench.quote_scoring import ArticleText, align, is_speech, normalise, score_article
 from storytrace.errors import BenchmarkError
 from storytrace.model import Quote, Span

@@ -70,7 +70,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storytrace.bench.polnear import GoldAttribution
+from storytrace.bench.attributions import GoldAttribution
 from storytrace.errors import BenchmarkError
 from storytrace.model import Quote, Span
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storytrace.bench import quote_scoring
-from storytrace.bench.polnear import load_split
+from storytrace.bench.attributions import load_split
 from storytrace.model import Quote
 
 Extractor = Callable[[str, str], list[Quote]]

@@ -1,6 +1,6 @@
 """`storytrace bench variants`: quote-variant linking scored on labelled pairs of PolNeAR quotations.
 
-The labelled pairs (``resources/benchmarks/polnear_quote_pairs_<split>.tsv``; how they were chosen and
+The labelled pairs (``resources/benchmarks/quote_pairs_<split>.tsv``; how they were chosen and
 the labelling rules are in its header) are references to gold attributions; their text is read from
 the data folder. Every gold content of the split (three words or more) becomes a unit, all of them are
 grouped by ``find_variants`` (so distractors are real), and a labelled pair counts as linked when both
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from storytrace.bench.metrics import prf
-from storytrace.bench.polnear import load_split
+from storytrace.bench.attributions import load_split
 from storytrace.errors import BenchmarkError
 from storytrace.resolve.variants import QuoteUnit, find_variants, normalise, pairs_of, words
 
@@ -22,7 +22,7 @@ from storytrace.resolve.variants import QuoteUnit, find_variants, normalise, pai
 def _labels(split: str) -> list[tuple[str, str, bool]]:
     from importlib import resources
 
-    path = resources.files("storytrace") / "resources" / "benchmarks" / f"polnear_quote_pairs_{split}.tsv"
+    path = resources.files("storytrace") / "resources" / "benchmarks" / f"quote_pairs_{split}.tsv"
     if not path.is_file():
         raise BenchmarkError(f"no labelled quote pairs for split {split!r} (only dev is labelled)")
     out = []

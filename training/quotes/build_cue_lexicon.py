@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from storytrace.bench.polnear import load_split  # noqa: E402
+from storytrace.bench.attributions import load_split  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 # Function words that sit inside multi-word cues ("has said", "said in a statement") but are no cue heads.

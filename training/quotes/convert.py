@@ -22,7 +22,7 @@ from spacy.util import filter_spans
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from storytrace.bench.polnear import load_split  # noqa: E402
+from storytrace.bench.attributions import load_split  # noqa: E402
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")
 
