@@ -82,7 +82,8 @@ QUOTE_MARKS = frozenset('"“”„«»')  # double marks only: ’ is this corp
 
 # Speech cue verbs: lemma -> its forms. Verbs that report an utterance or a written statement; not
 # beliefs (think, believe), findings (show, find), evaluations (call, accuse, criticize, praise) or
-# sourcing phrases ("according to"), which PolNeAR also annotates as attributions.
+# sourcing phrases ("according to"), which PolNeAR also annotates as attributions. Kept apart from the
+# extractor's cue list (nlp/quotes.py) on purpose: the scorer must not share the system's definitions.
 SPEECH_VERBS: dict[str, tuple[str, ...]] = {
     "say": ("say", "says", "said", "saying"),
     "tell": ("tell", "tells", "told", "telling"),
