@@ -132,6 +132,14 @@ def cmd_package(args: argparse.Namespace) -> Path:
     (target / "data_hashes.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if (model / "scores.json").exists():
         shutil.copy(model / "scores.json", target / "scores.json")
+    # spacy train records the corpus paths it was given; keep the shipped config free of machine paths.
+    config = target / "config.cfg"
+    lines = config.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(("train = ", "dev = ")) and "/" in line:
+            key = line.split(" = ")[0]
+            lines[i] = f'{key} = "training/corpus/{key}.spacy"'
+    config.write_text("\n".join(lines) + "\n")
     meta_path = target / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta.update({"name": "storytrace_en", "version": args.version, "sources": _sources()})

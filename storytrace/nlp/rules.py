@@ -307,9 +307,21 @@ class EntityRules:
             if k < 1 or doc[k].text != ",":
                 continue
             start = k
-            while start > 0 and k - start < MAX_NAME_TOKENS and _is_name_token(doc[start - 1]):
+            # The tagger may miss a rare first name ("Fabian" as ADJ): only the surname must be PROPN.
+            while (
+                start > 0
+                and k - start < MAX_NAME_TOKENS
+                and (
+                    _is_name_token(doc[start - 1])
+                    or (start < k and doc[start - 1].is_alpha and _capitalised(doc[start - 1]))
+                )
+            ):
                 start -= 1
-            if k - start >= 2:
+            if (
+                k - start >= 2
+                and _is_name_token(doc[k - 1])
+                and (not doc[start].is_sent_start or _is_name_token(doc[start]))
+            ):
                 out.append(Span(doc, start, k, label="PERSON"))
         return out
 
