@@ -205,9 +205,9 @@ def _analyze_corpus_stages() -> list[CorpusStage]:
     from storytrace.analyze import brief, facts, stance
 
     return [
-        CorpusStage("stance_changes", "1", stance.stance_changes,
+        CorpusStage("stance_changes", "2", stance.stance_changes,
                     "each actor's stance toward each target over time, with changes flagged", ("stances",),
-                    optional=("dates",)),
+                    optional=("dates", "timeline")),
         CorpusStage("fact_alignment", "3", facts.fact_alignment,
                     "the same fact across the articles of a story: agreement and conflict, with citations",
                     ("facts",), optional=("stories",)),

@@ -98,3 +98,18 @@ def test_dna_export(seeded: Path, tmp_path: Path) -> None:
 def test_bench_stance_seeds() -> None:
     figures = bench_stance.run(Path("."), split="seeds")
     assert figures["labels"] == 21 and figures["accuracy"] >= 0.85
+
+
+def test_stance_changes_use_inferred_dates_without_a_manifest(tmp_path):
+    from storytrace.corpus import Corpus
+    from storytrace.settings import Settings
+    from tests.conftest import EXAMPLES
+
+    with Corpus(settings=Settings(db=tmp_path / "c.db", progress=False)) as corpus:
+        corpus.ingest([EXAMPLES])  # only one seed carries a date; the timeline stage infers the rest
+        corpus.analyze(["stance_changes", "timeline"])
+        changes = {(r[2]["target"], r[0]) for r in corpus.store.corpus_records("stance_changes", limit=1000)}
+        summary = corpus.store.corpus_result("stance_changes")[1]
+    changed = {(a["holder"], a["target"]) for a in summary["top"] if a["changes"]}
+    assert ("Tom Watson", "Jeremy Corbyn") in changed and ("Len McCluskey", "Jeremy Corbyn") in changed
+    assert changes

@@ -494,7 +494,10 @@ def _canonical_names(names: set[str]) -> dict[str, str]:
 
 def stance_changes(view: CorpusView, settings: Settings) -> CorpusOutput:
     """Per actor and target: the stance in each article over time, and where it changed."""
-    published = {a.id: a.published for a in view.articles()}
+    # Given dates first, then the dates the `timeline` stage inferred for undated articles (when it ran).
+    inferred = {article_id: payload["published"]["value"] for key, article_id, payload in view.records("timeline")
+                if key == "published" and article_id and (payload.get("published") or {}).get("value")}
+    published = {a.id: a.published or inferred.get(a.id) for a in view.articles()}
     rows: list[dict[str, Any]] = []
     for article_id, inputs in view.inputs():
         date, date_from = _article_date(article_id, inputs, published.get(article_id))
