@@ -133,13 +133,8 @@ def _results(store: Store, stage: Stage, ids: list[str], settings: Settings,
         yield future.result()
 
 
-def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_id: int,
-                      counts: AnalyzeCounts) -> StageCounts:
-    result = StageCounts()
-    missing = [r for r in stage.requires if counts.stages.get(r) and counts.stages[r].skipped]
-    if missing:
-        result.skipped = f"requires {', '.join(missing)}, which did not run"
-        return result
+def corpus_input_key(store: Store, stage: CorpusStage, settings: Settings) -> str:
+    """What a corpus stage's result is built from: its version, settings, and every input's key."""
     digest = hashlib.sha256(stage.version.encode())
     digest.update(stage.fingerprint(settings).encode())
     for req in (*stage.requires, *stage.optional):
@@ -149,7 +144,17 @@ def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_
             continue
         for article_id, (key, status) in sorted(store.stage_keys(req).items()):
             digest.update(f"{article_id}:{key}:{status};".encode())
-    key = digest.hexdigest()[:16]
+    return digest.hexdigest()[:16]
+
+
+def _run_corpus_stage(store: Store, stage: CorpusStage, settings: Settings, run_id: int,
+                      counts: AnalyzeCounts) -> StageCounts:
+    result = StageCounts()
+    missing = [r for r in stage.requires if counts.stages.get(r) and counts.stages[r].skipped]
+    if missing:
+        result.skipped = f"requires {', '.join(missing)}, which did not run"
+        return result
+    key = corpus_input_key(store, stage, settings)
     stored = store.corpus_result(stage.name)
     if stored is not None and stored[0] == key:
         result.fresh = 1
