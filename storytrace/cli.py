@@ -103,18 +103,40 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
 @click.option("--stage", "stages", multiple=True, help="Run only this stage (and what it needs). Repeatable.")
 @click.option("--quote-parse/--no-quote-parse", default=None,
               help="Read indirect attributions off the parse too [default: on]; off is several times faster.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="local: the store's articles, in this process (--jobs workers). spark: ingest and analyze "
+                   "--input as a Spark job, writing Parquet to --output (load it with 'storytrace load').")
+@click.option("--input", "inputs", multiple=True, help="With --engine spark: files, folders or globs (JSONL, "
+              "Parquet, WARC and every format ingest reads). Repeatable.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="With --engine spark: the folder for the Parquet tables.")
+@click.option("--master", default=None, help="With --engine spark: the Spark master [default: local[*]], e.g. "
+              "local[2] or spark://host:7077.")
+@click.option("--partitions", type=click.IntRange(1, 100000), default=None,
+              help="With --engine spark: tasks per step [default: twice the cores].")
 @click.pass_context
 @_fail_cleanly
-def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | None) -> None:
+def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | None, engine: str,
+            inputs: tuple[str, ...], output: Path | None, master: str | None, partitions: int | None) -> None:
     """Run the analysis stages that are out of date; finished work is kept if interrupted.
+
+    With --engine spark, ingest and the per-article stages (and near-duplicates) run as one Spark job over
+    --input, with no store; 'storytrace load DIR' then brings the results into the store, and a local
+    'storytrace analyze' runs the remaining corpus stages.
 
     \b
     Example:
       storytrace --jobs 2 analyze
       storytrace analyze --no-quote-parse      # fast quotations: rules only
+      storytrace analyze --engine spark --master "local[2]" --input articles.jsonl --output out/
     """
     if quote_parse is not None:
         ctx.obj["settings"] = ctx.obj["settings"].replace(quote_parse=quote_parse)
+    if engine == "spark":
+        _analyze_spark(ctx.obj["settings"], list(stages), inputs, output, master, partitions)
+        return
+    if inputs or output or master or partitions:
+        raise click.UsageError("--input, --output, --master and --partitions go with --engine spark")
     corpus = _corpus(ctx)
     counts = corpus.analyze(list(stages) or None)
     for name, c in counts.stages.items():
@@ -556,6 +578,45 @@ def timeline(ctx: click.Context, story: int | None, limit: int, as_json: bool) -
             click.secho(f"    conflict: {c['article_id']} @{c['start']}-{c['end']} gives {c['other_date']}", fg="red")
 
 
+def _analyze_spark(settings: Settings, stages: list[str], inputs: tuple[str, ...], output: Path | None,
+                   master: str | None, partitions: int | None) -> None:
+    from storytrace.scale.spark import analyze as spark_analyze
+
+    if not inputs or output is None:
+        raise click.UsageError("--engine spark needs --input PATH and --output DIR")
+    report = spark_analyze(inputs, output, settings=settings, stages=stages or None, master=master,
+                           partitions=partitions)
+    click.echo(f"read {report.documents} documents from {report.inputs} files: {report.articles} articles, "
+               f"{report.duplicates} duplicate content, {report.errors} failed ({report.seconds:.1f} s)")
+    for name, c in report.stages.items():
+        click.echo(f"{name}: {c.get('done', 0)} done, {c.get('error', 0)} failed")
+    for name, why in report.skipped.items():
+        click.echo(f"{name}: skipped: {why}")
+    if report.local:
+        click.echo(f"left for the local engine after 'storytrace load': {', '.join(report.local)}")
+    click.echo(f"-> {output} (load it: storytrace load {output})")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+@_fail_cleanly
+def load(ctx: click.Context, folder: Path) -> None:
+    """Load the Parquet output of 'analyze --engine spark' into the store (batch transactions, re-runnable).
+
+    \b
+    Example:
+      storytrace load out/ && storytrace analyze    # then the corpus stages run locally
+    """
+    corpus = _corpus(ctx)
+    counts = corpus.load(folder)
+    click.echo(f"loaded: {counts.added} new, {counts.duplicates} duplicate content, {counts.unchanged} unchanged, "
+               f"{counts.stage_results} stage results, {counts.errors} ingest errors, {counts.recleaned} re-cleaned "
+               f"-> {corpus.settings.db} ({corpus.store.count_articles()} articles)")
+    for name, what in counts.corpus.items():
+        click.echo(f"{name}: {what}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (keep it local).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -699,6 +760,36 @@ def _add_benchmark(name: str, default_split: str, doc: str) -> None:
 
 for _name, (_split, _doc) in BENCHMARKS.items():
     _add_benchmark(_name, _split, _doc)
+
+
+@bench.command("scale")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("../shared/data"), show_default=True, help="The benchmark data folder.")
+@click.option("--sizes", default="1000,10000", show_default=True, help="Corpus sizes, comma-separated.")
+@click.option("--engines", default="local1,local2,spark1,spark2", show_default=True,
+              help="Comma-separated: localN (N workers) and sparkN (master local[N]).")
+@click.option("--stages", default="profile,dates,facts", show_default=True,
+              help="Comma-separated per-article stages to run ('all' = every per-article stage).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@_fail_cleanly
+def bench_scale(data: Path, sizes: str, engines: str, stages: str, as_json: bool) -> None:
+    """Articles/s and peak memory of ingest + per-article analysis, local engine and Spark, by corpus size.
+
+    Each (engine, size) runs in a fresh process tree whose peak RSS is summed over its processes.
+
+    \b
+    Example:
+      storytrace bench scale --data ../shared/data --sizes 1000,10000 --json
+    """
+    from storytrace.bench import scale
+
+    figures = scale.run(data, sizes=[int(s) for s in sizes.split(",") if s.strip()],
+                        engines=[e.strip() for e in engines.split(",") if e.strip()],
+                        stages=None if stages == "all" else [s.strip() for s in stages.split(",") if s.strip()])
+    if as_json:
+        _print_figures(figures, True)
+    else:
+        click.echo(scale.report(figures))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,12 +8,15 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from storytrace.model import Article, IngestReport
 from storytrace.runner import AnalyzeCounts
 from storytrace.settings import Settings
 from storytrace.store import ArticleRow, Store
+
+if TYPE_CHECKING:
+    from storytrace.scale.load import LoadCounts
 
 
 def versions() -> dict[str, str]:
@@ -93,6 +96,20 @@ class Corpus:
         except KeyboardInterrupt:
             status = "interrupted"
             raise
+        finally:
+            self.store.finish_run(run_id, status=status, counts=counts_dict)
+        return counts
+
+    def load(self, folder: str | Path) -> LoadCounts:
+        """Load a Spark engine output (``storytrace analyze --engine spark``) into the store; re-runnable."""
+        from storytrace.scale.load import load
+
+        run_id = self._start(f"load {folder}")
+        status, counts_dict = "failed", {}
+        try:
+            counts = load(self.store, folder, settings=self.settings, run_id=run_id)
+            counts_dict = counts.as_dict()
+            status = "partial" if counts.errors else "ok"
         finally:
             self.store.finish_run(run_id, status=status, counts=counts_dict)
         return counts

@@ -2,8 +2,10 @@
 
 A stage result is stale when it is missing, failed, or was computed from other input: the input key
 joins the stage version, the article's clean-text hash and the versions of the stages it requires.
-Each batch of results is written in one transaction, so an interrupted run keeps what it finished and
-a re-run resumes with the rest.
+Work goes article by article: a batch of articles is loaded once, each article runs all its stale stages
+in plan order in one process (so stages share that article's parse), and the batch's results are written
+in one transaction, so an interrupted run keeps what it finished and a re-run resumes with the rest.
+Corpus stages run after, each over the whole store.
 """
 
 from __future__ import annotations
@@ -47,16 +49,31 @@ def input_key(stage: Stage, clean_hash: str, settings: Settings) -> str:
     return f"{stage.version}:{clean_hash}:{versions}:{stage.fingerprint(settings)}"
 
 
-def _run_batch(stage_name: str, items: list[tuple[Article, dict[str, Any]]],
-               settings: Settings) -> list[StageOutput | tuple[str, str]]:
-    """Run one stage over a batch of articles; a failing article yields (article id, error)."""
-    stage = STAGES[stage_name]
-    out: list[StageOutput | tuple[str, str]] = []
-    for article, inputs in items:
-        try:
-            out.append(stage.run(article, inputs, settings))
-        except Exception as exc:  # one article's failure must not stop the others
-            out.append((article.id, f"{type(exc).__name__}: {exc}"))
+def run_stages(items: list[tuple[Article, list[str], dict[str, Any]]],
+               settings: Settings) -> list[StageOutput | tuple[str, str, str]]:
+    """Run the stale stages of each article, in plan order, over a batch of articles.
+
+    All of an article's stages run one after the other in the same process, so a stage can hand its
+    result to the next (``quotes`` reads ``entities``' parse from the per-process parse cache in
+    ``storytrace.nlp``) and the store is read once per batch. A failing stage yields
+    (article id, stage, error); the article's other stages go on, except those that need the failed one.
+    """
+    out: list[StageOutput | tuple[str, str, str]] = []
+    for article, names, stored in items:
+        inputs = dict(stored)
+        for name in names:
+            stage = STAGES[name]
+            missing = [r for r in stage.requires if r not in inputs]
+            if missing:
+                out.append((article.id, name, f"needs {', '.join(missing)}, which has no result for this article"))
+                continue
+            try:
+                result = stage.run(article, {r: inputs[r] for r in stage.requires}, settings)
+            except Exception as exc:  # one article's failure must not stop the others
+                out.append((article.id, name, f"{type(exc).__name__}: {exc}"))
+                continue
+            inputs[name] = result.payload
+            out.append(result)
     return out
 
 
@@ -64,69 +81,77 @@ def analyze(store: Store, *, settings: Settings, run_id: int, stages: list[str] 
     """Bring the requested stages (all by default) up to date for every article."""
     article_stages, corpus_stages = plan(stages)
     counts = AnalyzeCounts()
-    pool = ProcessPoolExecutor(max_workers=settings.jobs) if settings.jobs > 1 else None
-    try:
-        for stage in article_stages:
-            counts.stages[stage.name] = _run_article_stage(store, stage, settings, run_id, pool)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    runnable: list[Stage] = []
+    for stage in article_stages:
+        counts.stages[stage.name] = StageCounts(skipped=stage.unavailable() or "")
+        if not counts.stages[stage.name].skipped:
+            runnable.append(stage)
+    if runnable:
+        _run_article_stages(store, runnable, settings, run_id, counts)
     for cstage in corpus_stages:
         counts.stages[cstage.name] = _run_corpus_stage(store, cstage, settings, run_id, counts)
     return counts
 
 
-def _run_article_stage(store: Store, stage: Stage, settings: Settings, run_id: int,
-                       pool: ProcessPoolExecutor | None) -> StageCounts:
-    counts = StageCounts()
-    reason = stage.unavailable()
-    if reason:
-        counts.skipped = reason
-        return counts
-    existing = store.stage_keys(stage.name)
-    stale: list[tuple[str, str]] = []
+def _run_article_stages(store: Store, stages: list[Stage], settings: Settings, run_id: int,
+                        counts: AnalyzeCounts) -> None:
+    """Run every stale (article, stage) pair, article by article, batches written in one transaction each."""
+    existing = {s.name: store.stage_keys(s.name) for s in stages}
+    todo: dict[str, dict[str, str]] = {}  # article id -> {stale stage: its input key}, in plan order
     for article_id, chash in store.article_keys():
-        key = input_key(stage, chash, settings)
-        if existing.get(article_id) == (key, "done"):
-            counts.fresh += 1
-        else:
-            stale.append((article_id, key))
-    if not stale:
-        return counts
-    keys = dict(stale)
-    bar = tqdm(total=len(stale), desc=stage.name, unit="art", disable=_no_progress(settings))
+        for stage in stages:
+            key = input_key(stage, chash, settings)
+            if existing[stage.name].get(article_id) == (key, "done"):
+                counts.stages[stage.name].fresh += 1
+            else:
+                todo.setdefault(article_id, {})[stage.name] = key
+    del existing
+    if not todo:
+        return
+    bar = tqdm(total=len(todo), desc="analyze", unit="art", disable=_no_progress(settings))
+    pool = ProcessPoolExecutor(max_workers=settings.jobs) if settings.jobs > 1 else None
     try:
-        for results in _results(store, stage, [a for a, _ in stale], settings, pool):
-            outputs = [(r, keys[r.article_id]) for r in results if isinstance(r, StageOutput)]
+        for results in _results(store, todo, settings, pool):
+            outputs = [(r, todo[r.article_id][r.stage]) for r in results if isinstance(r, StageOutput)]
             failures = [r for r in results if not isinstance(r, StageOutput)]
             with store.transaction() as conn:
                 store.save_stage_outputs(conn, outputs, run_id=run_id)
-                for article_id, error in failures:
-                    store.save_stage_error(conn, article_id, stage.name, keys[article_id], error, run_id=run_id)
-            counts.done += len(outputs)
-            counts.errors += len(failures)
-            bar.update(len(results))
+                for article_id, name, error in failures:
+                    store.save_stage_error(conn, article_id, name, todo[article_id][name], error, run_id=run_id)
+            for r, _key in outputs:
+                counts.stages[r.stage].done += 1
+            for _article_id, name, _error in failures:
+                counts.stages[name].errors += 1
+            bar.update(len({r.article_id if isinstance(r, StageOutput) else r[0] for r in results}))
     finally:
         bar.close()
-    return counts
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
-def _results(store: Store, stage: Stage, ids: list[str], settings: Settings,
-             pool: ProcessPoolExecutor | None) -> Iterator[list[StageOutput | tuple[str, str]]]:
-    """Yield stage results batch by batch, keeping at most two batches per worker in flight."""
+def _results(store: Store, todo: dict[str, dict[str, str]], settings: Settings,
+             pool: ProcessPoolExecutor | None) -> Iterator[list[StageOutput | tuple[str, str, str]]]:
+    """Yield results batch by batch, keeping at most two batches per worker in flight."""
     size = settings.batch_size
+    ids = list(todo)
 
-    def load(chunk: list[str]) -> list[tuple[Article, dict[str, Any]]]:
-        return [(a, store.stage_payloads(a.id, stage.requires)) for a in store.iter_articles(ids=chunk)]
+    def load(chunk: list[str]) -> list[tuple[Article, list[str], dict[str, Any]]]:
+        items = []
+        for article in store.iter_articles(ids=chunk):
+            names = list(todo[article.id])
+            # inputs the batch does not compute itself: results already in the store
+            needed = {r for n in names for r in STAGES[n].requires} - set(names)
+            items.append((article, names, store.stage_payloads(article.id, needed) if needed else {}))
+        return items
 
     chunks = (ids[i : i + size] for i in range(0, len(ids), size))
     if pool is None:
         for chunk in chunks:
-            yield _run_batch(stage.name, load(chunk), settings)
+            yield run_stages(load(chunk), settings)
         return
-    in_flight: list[Future[list[StageOutput | tuple[str, str]]]] = []
+    in_flight: list[Future[list[StageOutput | tuple[str, str, str]]]] = []
     for chunk in chunks:
-        in_flight.append(pool.submit(_run_batch, stage.name, load(chunk), settings))
+        in_flight.append(pool.submit(run_stages, load(chunk), settings))
         if len(in_flight) >= 2 * settings.jobs:
             yield in_flight.pop(0).result()
     for future in in_flight:

@@ -63,6 +63,39 @@ def test_failing_article_is_recorded_and_the_rest_goes_on(store, monkeypatch):
     assert (again.stages["flaky"].fresh, again.stages["flaky"].errors) == (6, 1)
 
 
+def test_a_stage_gets_its_requirement_from_the_same_batch_and_a_failed_one_stops_only_its_dependents(
+        store, monkeypatch):
+    seen: list[tuple[str, str]] = []
+
+    def first(article, inputs, settings):
+        seen.append(("first", article.id))
+        if article.id.endswith("3"):
+            raise ValueError("no")
+        return StageOutput("first", article.id, {"n": int(article.id, 16)})
+
+    def second(article, inputs, settings):
+        seen.append(("second", article.id))
+        return StageOutput("second", article.id, {"double": 2 * inputs["first"]["n"]})
+
+    def other(article, inputs, settings):
+        return StageOutput("other", article.id, {})
+
+    for name, fn, req in (("first", first, ()), ("second", second, ("first",)), ("other", other, ())):
+        monkeypatch.setitem(stage_registry.STAGES, name, stage_registry.Stage(name, "1", fn, "test", req))
+    counts = _run(store, ["second", "other"], batch_size=3)
+    assert (counts.stages["first"].done, counts.stages["first"].errors) == (6, 1)
+    assert (counts.stages["second"].done, counts.stages["second"].errors) == (6, 1)
+    assert counts.stages["other"].done == 7  # the failure did not stop the article's other stages
+    assert store.stage_payloads("0" * 15 + "5")["second"] == {"double": 10}
+    assert ("0" * 15 + "3", "second", "needs first, which has no result for this article") in store.stage_errors()
+    # article by article: each article's stages run one after the other
+    assert seen[:2] == [("first", "0" * 16), ("second", "0" * 16)]
+    # the second run retries only what failed (and it fails again, so its dependent is not run)
+    seen.clear()
+    again = _run(store, ["second"])
+    assert again.stages["second"].fresh == 6 and seen == [("first", "0" * 15 + "3")]
+
+
 def test_pool_gives_the_same_results(store, tmp_path):
     _run(store, ["profile"], jobs=2, batch_size=2)
     pooled = dict(store.iter_stage_payloads("profile"))

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from storytrace.bench.metrics import prf
 from storytrace.bench.attributions import load_split
+from storytrace.bench.metrics import prf
 from storytrace.errors import BenchmarkError
 from storytrace.resolve.variants import QuoteUnit, find_variants, normalise, pairs_of, words
 

@@ -420,11 +420,13 @@ class Store:
         )
 
     def stage_payloads(self, article_id: str, stages: Iterable[str] | None = None) -> dict[str, Any]:
-        rows = self.conn.execute(
-            "SELECT stage, payload FROM stage_results WHERE article_id = ? AND status = 'done'", (article_id,)
-        )
-        wanted = None if stages is None else set(stages)
-        return {r[0]: json.loads(r[1]) for r in rows if wanted is None or r[0] in wanted}
+        sql = "SELECT stage, payload FROM stage_results WHERE article_id = ? AND status = 'done'"
+        args: list[str] = [article_id]
+        if stages is not None:
+            wanted = sorted(set(stages))
+            sql += f" AND stage IN ({','.join('?' * len(wanted))})"  # placeholders only, values bound
+            args += wanted
+        return {r[0]: json.loads(r[1]) for r in self.conn.execute(sql, args)}
 
     def iter_stage_payloads(self, stage: str, *, page: int = 500) -> Iterator[tuple[str, Any]]:
         last = ""
