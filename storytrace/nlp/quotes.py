@@ -28,6 +28,7 @@ punctuation; the source is the mention as written ("he", "The Labour peer"); the
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -348,14 +349,12 @@ class _Paragraph:
         self.start, self.end = start, end
         self.regions, self.left_open = quote_regions(text, start, end, open_at_start=open_at_start)
         self.tokens = _tokens(text, start, end)
+        self.starts = [t[0] for t in self.tokens]
         self.sentence_ends = _sentence_ends(text, start, end, self.regions)
 
     def token_index(self, offset: int) -> int:
         """Index of the first token starting at or after ``offset``."""
-        for n, (s, _, _) in enumerate(self.tokens):
-            if s >= offset:
-                return n
-        return len(self.tokens)
+        return bisect_left(self.starts, offset)
 
     def sentence_of(self, offset: int) -> tuple[int, int]:
         prev = self.start
@@ -611,17 +610,16 @@ def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 def _cue_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]]) -> list[Found]:
     out: list[Found] = []
     for para in paras:
-        toks = para.tokens
         prev = para.start
         for sent_end in para.sentence_ends:
             s_start, s_end = _strip(text, prev, sent_end)
             prev = sent_end
             if s_start >= s_end or _overlaps((s_start, s_end), taken) and _inside_any((s_start, s_end), taken):
                 continue
-            idx = [n for n, t in enumerate(toks) if s_start <= t[0] < s_end]
-            if not idx:
+            lo, hi = bisect_left(para.starts, s_start), bisect_left(para.starts, s_end) - 1
+            if lo > hi:
                 continue
-            out += _sentence_attributions(text, para, idx[0], idx[-1], taken)
+            out += _sentence_attributions(text, para, lo, hi, taken)
     return out
 
 
@@ -636,6 +634,7 @@ def _in_quote(para: _Paragraph, offset: int) -> bool:
 def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int,
                            taken: list[tuple[int, int]]) -> list[Found]:
     toks = para.tokens
+    taken = [(s, e) for s, e in taken if s < toks[hi][1] and toks[lo][0] < e]  # only this sentence's
     found: list[Found] = []
     used_until = lo  # tokens before this are content or frame of an earlier attribution
     n = lo

@@ -23,6 +23,7 @@ in range) is unresolved with a reason. The rules prefer no answer to a weak one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -68,6 +69,7 @@ _WORD = re.compile(r"[\w][\w.'’-]*\w|\w")
 _NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*|[A-Z]\.)(?:[ \t\xa0]+(?:[A-Z][\w'’-]*|[A-Z]\.|de|van|von|bin|al))*")
 _NOT_NAMES = frozenset("""it its this that these those there he she they we i you his her their our my what when
 where who why how if but and or so yet a an the in on at as after before while however meanwhile""".split())
+_NOT_A_FIRST_NAME = ROLE_WORDS | TITLES | _LEAD_STOP | _NOT_NAMES
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class _Names:
         self.gender: dict[str, str] = {}
         for m in _NAME_RUN.finditer(text):
             words = [_norm(w) for w in m.group().split()]
-            while words and (words[0].lower().rstrip(".") in ROLE_WORDS | TITLES | _LEAD_STOP | _NOT_NAMES
+            while words and (words[0].lower().rstrip(".") in _NOT_A_FIRST_NAME
                              or words[0].endswith(("’", "'"))):
                 words = words[1:]
             if words and words[-1].endswith(("’s", "'s")):
@@ -167,6 +169,18 @@ class _Names:
         return len(words) >= 2 or words[-1] in self.by_surname or words[-1] in self.gender
 
 
+class _Regions:
+    """Sorted, non-overlapping quote regions, for quick "is this offset inside a quote" checks."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = sorted(spans)
+        self.starts = [s for s, _ in self.spans]
+
+    def __contains__(self, offset: int) -> bool:
+        i = bisect_right(self.starts, offset) - 1
+        return i >= 0 and offset < self.spans[i][1]
+
+
 @dataclass
 class _Event:
     offset: int
@@ -175,19 +189,19 @@ class _Event:
     gender: str = ""
 
 
-def _outside_quotes(text: str) -> list[tuple[int, int]]:
+def _quote_regions(text: str) -> _Regions:
     regions: list[tuple[int, int]] = []
     for start, end in paragraphs(text):
         regions += quote_regions(text, start, end)[0]
-    return regions
+    return _Regions(regions)
 
 
-def _sentence_subjects(text: str, names: _Names, quoted: list[tuple[int, int]]) -> list[_Event]:
+def _sentence_subjects(text: str, names: _Names, quoted: _Regions) -> list[_Event]:
     """Names that open a sentence outside quotes ("Unite leader Len McCluskey reconfirmed ...")."""
     events: list[_Event] = []
     for m in re.finditer(r"(?:^|(?<=[.!?”\"]\s)|(?<=\n))\s*([^\n.!?]{0,120})", text):
         start = m.start(1)
-        if any(s <= start < e for s, e in quoted):
+        if start in quoted:
             continue
         chunk = m.group(1)
         # skip a short leading adverbial: "However, ", "On Sunday, ", "Meanwhile, "
@@ -221,11 +235,11 @@ def _sentence_subjects(text: str, names: _Names, quoted: list[tuple[int, int]]) 
     return events
 
 
-def _mentions(text: str, names: _Names, quoted: list[tuple[int, int]]) -> list[_Event]:
+def _mentions(text: str, names: _Names, quoted: _Regions) -> list[_Event]:
     """Every personal name outside quotation marks, subject or not."""
     events: list[_Event] = []
     for m in _NAME_RUN.finditer(text):
-        if any(s <= m.start() < e for s, e in quoted):
+        if m.start() in quoted:
             continue
         words = name_part(m.group())
         if not words:
@@ -258,7 +272,7 @@ def _role_named(text: str, head: str, names: _Names) -> str | None:
 def resolve(text: str, found: list[Found]) -> list[Resolution]:
     """Resolve the source of each found attribution (in text order) to a speaker; one result per item."""
     names = _Names(text)
-    quoted = _outside_quotes(text)
+    quoted = _quote_regions(text)
     events = _sentence_subjects(text, names, quoted)
     mentions = _mentions(text, names, quoted)
     order = sorted(range(len(found)), key=lambda i: found[i].start)
