@@ -11,12 +11,17 @@ import json
 import logging
 import unicodedata
 from collections.abc import Iterator
+from copy import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import htmldate
+from lxml import etree
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, fromstring
 from trafilatura import bare_extraction
-from trafilatura.utils import load_html
+from trafilatura.settings import Extractor
+from trafilatura.utils import load_html, repair_faulty_html
 
 from storytrace.ingest.clean import chrome_reason
 from storytrace.settings import Settings
@@ -64,6 +69,69 @@ def trafilatura_options(settings: Settings) -> dict[str, Any]:
         # (0.9646 vs 0.9607 with the fallbacks); the benchmark has no held-out split, see there.
         "fast": True,
     }
+
+
+@lru_cache(maxsize=8)
+def _extractor(options: tuple[tuple[str, Any], ...]) -> Extractor:
+    """trafilatura's option object for ``trafilatura_options``, built once per settings.
+
+    ``bare_extraction`` takes a ready ``Extractor`` (its documented ``options`` argument); building one
+    per page re-reads trafilatura's config file values each time (about 1 ms per page).
+    """
+    kw = dict(options)
+    return Extractor(output_format="python", fast=kw["fast"], precision=kw["favor_precision"],
+                     recall=kw["favor_recall"], comments=kw["include_comments"], tables=kw["include_tables"],
+                     dedup=kw["deduplicate"], with_metadata=False)
+
+
+def _page_extractor(settings: Settings, url: str | None) -> Extractor:
+    options = copy(_extractor(tuple(sorted(trafilatura_options(settings).items()))))
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")  # as Extractor.__init__ sets it
+    return options
+
+
+# The parser trafilatura uses (trafilatura.utils.HTML_PARSER, same settings), but every element built
+# with lxml's C-level default class lookup: lxml.html's own lookup is a Python function, called for
+# each element the extractor touches (about 5% of the extraction time). All elements are still
+# HtmlElement; only the form-control subclasses of lxml.html (which nothing here uses) are not made.
+_PARSER = etree.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                           remove_pis=True)
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
+# Characters trafilatura strips before parsing (trafilatura.utils.INVALID_XML_CHARS), as UTF-8 bytes.
+_CONTROL_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
+_REPAIR_SPAN = 4096
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """Parse a page as ``trafilatura.utils.load_html`` does, about three times faster; None if it is not HTML.
+
+    trafilatura's loader runs a regular expression over the whole page to drop control characters
+    (5 ms on a 150 KB page, more than the parse itself). Here a byte-level scan (0.4 ms) decides
+    whether that pass is needed; pages that have such characters, or that the fast parse cannot
+    handle, go through trafilatura's loader unchanged. Its other repairs (a DOCTYPE with a URL, a
+    self-closed <html/>) only ever touch the first lines, so they are applied to the first 4 KB (cut
+    after a newline) rather than the whole page. The result is the same tree (checked on the Zyte pages).
+    """
+    data = html.encode("utf-8", "surrogatepass")
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+        return load_html(html)
+    beginning = html[:50].lower()
+    cut = html.find("\n", _REPAIR_SPAN)
+    head = html if cut == -1 else html[: cut + 1]
+    repaired = repair_faulty_html(head, beginning)
+    if repaired != head:
+        data = (repaired + html[len(head):]).encode("utf-8", "surrogatepass")
+    try:
+        tree = fromstring(data, parser=_PARSER)
+    except Exception:  # lxml refuses some input trafilatura's loader still recovers: let it
+        return load_html(html)
+    if tree is None or len(tree) < 1:
+        return load_html(html)
+    if "html" not in beginning and len(tree) < 2:  # trafilatura's "is this HTML at all" rejection
+        return None
+    return tree
 
 
 def _text(value: Any) -> str | None:
@@ -173,14 +241,13 @@ def extract_html(html: str, *, url: str | None, settings: Settings) -> HtmlExtra
     tree: Any = None
     found: dict[str, str | None] = {"url": url}
     try:
-        tree = load_html(html)
+        tree = parse_html(html)
         if tree is not None:
             found = markup_metadata(tree, url=url)
     except Exception:  # unparseable markup: let trafilatura try on the string, without markup metadata
         tree = None
     try:
-        document = bare_extraction(html if tree is None else tree, url=url, with_metadata=False,
-                                   **trafilatura_options(settings))
+        document = bare_extraction(html if tree is None else tree, options=_page_extractor(settings, url))
     except Exception:  # a third-party parser on arbitrary input: any failure means "nothing extractable"
         document = None
     if document is None or isinstance(document, dict):
