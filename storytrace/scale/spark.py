@@ -1,0 +1,455 @@
+"""Run ingest and the per-article stages as one Spark job, writing Parquet tables the store can load.
+
+The job runs the very functions the local engine runs: ``ingest.pipeline.prepare`` and
+``runner.run_stages``, inside ``mapPartitions`` so that a Python worker loads the NLP model once
+(``storytrace.nlp.load`` caches per process, and Spark reuses its Python workers) and then serves every
+article of every partition it is given. What differs is only what a store did for the local engine:
+
+1. read: one task per input file (the local readers, so the same records, errors and sha256s), except
+   Parquet inputs (Spark reads them; one document per row) and JSON Lines files over ``SPLIT_BYTES``
+   with no sidecar or manifest beside them (split by lines across tasks);
+2. prepare every document with no boilerplate, then keep one article per content id (the first in
+   input order, with every source it was read from), as ``Store.add_article`` does;
+3. count each outlet's candidate boilerplate lines over the whole input (a ``reduceByKey``), pick the
+   boilerplate exactly as ``Store.outlet_boilerplate`` does, broadcast it, and re-clean those outlets'
+   articles (``ingest.pipeline.reclean``), as the local ingest's boilerplate refresh does;
+4. run the stale-free stage plan on every article (``run_stages``), with the input keys the local
+   runner would compute, so that after ``storytrace load`` a local ``storytrace analyze`` finds them up
+   to date and runs only the corpus stages;
+5. near-duplicates (``duplicates``), when planned, as DataFrame/RDD steps: MinHash signatures per
+   article in the same pass, LSH bands grouped by key for candidate pairs, candidates verified on the
+   exact shingle sets by joins, connected components on the driver over the verified edges only, and
+   each group's records built from its members' shingles. The other corpus stages (actors, variants,
+   stories, timeline, ...) run locally over the store after ``storytrace load``.
+
+Output folder: ``articles/``, ``stage_results/``, ``errors/``, ``corpus_records/``, ``corpus_results/``
+(Parquet, columns in ``scale/records.py``) and ``manifest.json`` (what ran, counts, settings).
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from storytrace.errors import InputError, PipelineError
+from storytrace.ingest.pipeline import Prepared, prepare, reclean
+from storytrace.ingest.read_meta import MANIFEST_NAMES, SIDECAR_SUFFIX
+from storytrace.ingest.read_records import read_jsonl, record_document
+from storytrace.ingest.readers import iter_documents
+from storytrace.model import Article, ItemError, RawDocument
+from storytrace.scale import records as rec
+from storytrace.settings import Settings
+from storytrace.stages import STAGES, Stage, plan
+
+# JSON Lines files at least this big are split by lines across tasks (when no sidecar/manifest applies).
+SPLIT_BYTES = 64 * 1024 * 1024
+# The corpus stages this engine computes itself; the others run locally after `storytrace load`.
+SPARK_CORPUS_STAGES = ("duplicates",)
+
+
+@dataclass
+class SparkReport:
+    """What one Spark run did."""
+
+    output: str
+    inputs: int = 0  # input files
+    documents: int = 0
+    articles: int = 0
+    duplicates: int = 0  # documents whose content another document already had
+    errors: int = 0
+    stages: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # stage -> why it did not run here
+    local: list[str] = field(default_factory=list)  # corpus stages left for the local engine
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+    def lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[phase] = round(now - since, 2)
+        return now
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# -- inputs ---------------------------------------------------------------------------------------------
+def input_files(inputs: Iterable[str]) -> tuple[list[tuple[str, str]], list[ItemError]]:
+    """Expand files, folders and globs into (kind, path) pairs in the local readers' order.
+
+    kind: ``parquet`` (read by Spark), ``lines`` (a big JSON Lines file, split by lines) or ``file``
+    (read whole by the local readers in one task). Paths are shown as the local engine shows them.
+    """
+    found: list[tuple[str, str]] = []
+    errors: list[ItemError] = []
+
+    def add(path: str) -> None:
+        name = os.path.basename(path).lower()
+        if name.startswith(".") or name.endswith(SIDECAR_SUFFIX) or name.startswith("_"):
+            return  # hidden files, sidecars (metadata, not articles), Spark's _SUCCESS markers
+        if name.endswith(".parquet"):
+            found.append(("parquet", path))
+        elif name.endswith((".jsonl", ".ndjson")) and _splittable(path):
+            found.append(("lines", path))
+        else:
+            found.append(("file", path))
+
+    for given in inputs:
+        matches = [given] if os.path.exists(given) else sorted(glob.glob(given, recursive=True))
+        if not matches:
+            errors.append(ItemError(given, "", "path does not exist and matches no files", "E101"))
+        for match in matches:
+            if os.path.isdir(match):
+                for folder, dirs, files in os.walk(match):
+                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                    for name in sorted(files):
+                        add(os.path.join(folder, name))
+            else:
+                add(match)
+    return found, errors
+
+
+def _splittable(path: str) -> bool:
+    folder = os.path.dirname(path) or "."
+    if os.path.getsize(path) < SPLIT_BYTES:
+        return False
+    stem = os.path.basename(path).rsplit(".", 1)[0]
+    beside = set(os.listdir(folder))
+    return stem + SIDECAR_SUFFIX not in beside and not any(m in beside for m in MANIFEST_NAMES)
+
+
+def _read_file(item: tuple[int, str], settings: Settings) -> Iterator[tuple[tuple[int, int], RawDocument | ItemError]]:
+    index, path = item
+    for n, doc in enumerate(iter_documents([path], settings=settings)):
+        yield (index, n), doc
+
+
+def _read_line(index: int, path: str, line: str, number: int,
+               settings: Settings) -> Iterator[tuple[tuple[int, int], RawDocument | ItemError]]:
+    """One line of a split JSON Lines file, read as the local reader reads it (``line N``)."""
+    if not line.strip():
+        return
+    for doc in read_jsonl(io.BytesIO(line.encode("utf-8")), source=path, defaults={}, settings=settings):
+        yield (index, number), replace(doc, record=f"line {number}")
+
+
+def _plain(value: Any) -> Any:
+    """A Parquet value as JSON would hold it (dates as ISO strings)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _read_row(index: int, path: str, row: dict[str, Any],
+              number: int) -> tuple[tuple[int, int], RawDocument | ItemError]:
+    import hashlib
+
+    record = _plain(row)
+    where = f"row {number}"
+    try:
+        doc: RawDocument | ItemError = record_document(
+            record, source=path, where=where, fmt="parquet", encoding="utf-8",
+            sha256=hashlib.sha256(rec.dumps(record).encode("utf-8")).hexdigest(), defaults={})
+    except InputError as exc:
+        doc = ItemError(path, where, str(exc.args[0]), exc.code)
+    return (index, number), doc
+
+
+def _prepare_partition(items: Iterable[tuple[tuple[int, int], RawDocument | ItemError]],
+                       settings: Settings) -> Iterator[tuple[tuple[int, int], Prepared | ItemError]]:
+    for order, item in items:
+        if isinstance(item, ItemError):
+            yield order, item
+            continue
+        try:
+            yield order, prepare(item, boilerplate={}, settings=settings)
+        except Exception as exc:  # one bad document must not stop the partition
+            yield order, ItemError(item.source_path, item.record, f"could not process: {type(exc).__name__}: {exc}",
+                                   "E199")
+
+
+def _first(a: tuple[Any, Prepared, list[Any]], b: tuple[Any, Prepared, list[Any]]) -> tuple[Any, Prepared, list[Any]]:
+    """Of two documents with the same content, keep the first in input order, with both sources."""
+    head = a if a[0] <= b[0] else b
+    return head[0], head[1], sorted(a[2] + b[2])
+
+
+# -- per-article analysis ---------------------------------------------------------------------------------
+def _analyze_partition(items: Iterable[tuple[tuple[Any, Prepared, list[Any]], int]], settings: Settings,
+                       stage_names: list[str], boilerplate: Any, dup: bool) -> Iterator[tuple[Any, ...]]:
+    """(article row, stage rows, duplicate features or None) for each article of a partition."""
+    from storytrace.runner import input_key, run_stages
+    from storytrace.store import clean_hash
+
+    lines: dict[str, frozenset[str]] = boilerplate.value
+    stages = [STAGES[n] for n in stage_names]
+    batch: list[tuple[int, Article, Prepared, list[Any]]] = []
+
+    def flush() -> Iterator[tuple[Any, ...]]:
+        keys = {article.id: {s.name: input_key(s, clean_hash(article.clean.text), settings) for s in stages}
+                for _num, article, _p, _s in batch}
+        results = run_stages([(article, stage_names, {}) for _num, article, _p, _s in batch], settings) \
+            if stages else []
+        by_article: dict[str, list[tuple[Any, ...]]] = {}
+        for r in results:
+            article_id, name = (r.article_id, r.stage) if not isinstance(r, tuple) else (r[0], r[1])
+            by_article.setdefault(article_id, []).append(rec.stage_row(r, keys[article_id][name]))
+        for num, article, prepared, sources in batch:
+            row = rec.article_row(article, num=num, sources=[s for _o, s in sources], line_keys=prepared.line_keys)
+            yield row, by_article.get(article.id, []), _features(num, article) if dup else None
+        batch.clear()
+
+    for (_order, prepared, sources), num in items:
+        article = prepared.article
+        outlet_lines = lines.get(article.outlet or "", frozenset())
+        if outlet_lines:
+            article = reclean(article, boilerplate=outlet_lines, settings=settings)
+        batch.append((num, article, prepared, sources))
+        if len(batch) >= settings.batch_size:
+            yield from flush()
+    if batch:
+        yield from flush()
+
+
+def _features(num: int, article: Article) -> tuple[int, str, str, bytes, bytes] | None:
+    """MinHash input of one article: (num, id, date, shingles, signature), or None when it is too short."""
+    from storytrace.resolve import duplicates as d
+
+    values = d.shingles(article.clean.text, size=d.SHINGLE)
+    if values.size < d.MIN_SHINGLES:
+        return None
+    signature = d._Perms(d.NUM_PERM).signature(values)  # the local stage's permutations (fixed seed)
+    return num, article.id, article.published or "", values.tobytes(), signature.tobytes()
+
+
+# -- near-duplicates as Spark steps ---------------------------------------------------------------------------
+def _bands() -> tuple[int, int]:
+    """The (bands, rows per band) datasketch picks for the local stage's threshold and permutations."""
+    from datasketch import MinHashLSH
+
+    from storytrace.resolve import duplicates as d
+
+    lsh = MinHashLSH(threshold=d.CANDIDATE_THRESHOLD, num_perm=d.NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def _verify(pair: tuple[int, tuple[tuple[int, bytes], bytes]]) -> list[tuple[int, int]]:
+    import numpy as np
+
+    from storytrace.resolve import duplicates as d
+
+    j, ((i, a), b) = pair
+    sa, sb = np.frombuffer(a, dtype=np.uint64), np.frombuffer(b, dtype=np.uint64)
+    common, na, nb = d._containment(sa, sb)
+    return [(i, j)] if common / min(na, nb) >= d.MIN_SHARED else []
+
+
+def _group_records(members: Iterable[tuple[int, str, str, bytes]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """One group's member records, as ``DuplicateGroup.to_records`` writes them (group id filled later)."""
+    import numpy as np
+
+    from storytrace.resolve.duplicates import DuplicateGroup, Member, _containment
+
+    rows = sorted(members, key=lambda m: (m[2] or "9999", m[0]))
+    head = np.frombuffer(rows[0][3], dtype=np.uint64)
+    out = [Member(rows[0][1], 1.0, 1.0, first=True)]
+    for _num, article_id, _date, shingles in rows[1:]:
+        common, na, nb = _containment(np.frombuffer(shingles, dtype=np.uint64), head)
+        out.append(Member(article_id, common / na if na else 0.0, common / (na + nb - common)))
+    group = DuplicateGroup("", tuple(out))
+    return [(out[0].article_id, [{"article_id": a, **payload} for _k, a, payload in group.to_records()])]
+
+
+def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
+    """Near-duplicate groups over the features RDD; returns the local stage's summary and records."""
+    b, r = _bands()
+    sigs = features.map(lambda f: (f[0], f[4]))
+    buckets = sigs.flatMap(lambda s: (((i, s[1][i * r * 8 : (i + 1) * r * 8]), s[0]) for i in range(b)))
+    pairs = (buckets.groupByKey()
+             .flatMap(lambda kv: combinations(sorted(set(kv[1])), 2))
+             .distinct())
+    shingles = features.map(lambda f: (f[0], f[3]))
+    edges = (pairs.join(shingles)  # (i, (j, sh_i))
+             .map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
+             .join(shingles)  # (j, ((i, sh_i), sh_j))
+             .flatMap(_verify)
+             .collect())
+    parent: dict[int, int] = {}
+
+    def find(i: int) -> int:
+        parent.setdefault(i, i)
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in edges:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    root = sc.broadcast({i: find(i) for i in parent})
+    groups = (features.filter(lambda f: f[0] in root.value)
+              .map(lambda f: (root.value[f[0]], (f[0], f[1], f[2], f[3])))
+              .groupByKey()
+              .flatMap(lambda kv: _group_records(kv[1]))
+              .collect())
+    groups.sort(key=lambda g: g[0])
+    records: list[tuple[str, str, dict[str, Any]]] = []
+    largest = []
+    for n, (_head, rows) in enumerate(groups):
+        gid = f"d{n + 1}"
+        for row in rows:
+            records.append((gid, row.pop("article_id"), row))
+        largest.append({"id": gid, "size": len(rows), "first": rows[0]["first_article"]})
+    largest.sort(key=lambda g: -g["size"])
+    summary = {"groups": len(groups), "articles_in_groups": len(records), "largest": largest[:20]}
+    return summary, records
+
+
+# -- the job ----------------------------------------------------------------------------------------------------
+def session(master: str | None = None) -> Any:
+    """The active Spark session, or a new one on ``master`` (default local[*]) with the UI off."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise PipelineError("the Spark engine needs pyspark: pip install 'storytrace[spark]' "
+                            f"(and Java 17 or later) ({exc})", code="E320") from exc
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors run this interpreter (its packages)
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active
+    spark = (SparkSession.builder.master(master or "local[*]").appName("storytrace")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.python.worker.reuse", "true")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _schema(columns: tuple[tuple[str, str], ...]) -> Any:
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    return StructType([StructField(name, LongType() if kind == "long" else StringType(), True)
+                       for name, kind in columns])
+
+
+def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, stages: list[str] | None = None,
+            master: str | None = None, partitions: int | None = None) -> SparkReport:
+    """Ingest ``inputs`` and run the per-article stages (and duplicates) on Spark; write Parquet to ``output``."""
+    from pyspark import StorageLevel
+
+    started = time.perf_counter()
+    out = Path(output)
+    report = SparkReport(output=str(out))
+    wanted = stages or [*STAGES, *SPARK_CORPUS_STAGES]
+    article_stages, corpus_stages = plan(wanted)
+    runnable: list[Stage] = []
+    for stage in article_stages:
+        why = stage.unavailable()
+        if why:
+            report.skipped[stage.name] = why
+        else:
+            runnable.append(stage)
+    names = [s.name for s in runnable]
+    dup = any(c.name == "duplicates" for c in corpus_stages) and "profile" in names
+    report.local = [c.name for c in corpus_stages if not (c.name == "duplicates" and dup)]
+
+    files, input_errors = input_files(list(inputs))
+    report.inputs = len(files)
+    spark = session(master)
+    sc = spark.sparkContext
+    mark = report.lap("start", started)
+    parallel = partitions or max(sc.defaultParallelism * 2, 2)
+    parts: list[Any] = []
+    whole = [(i, p) for i, (kind, p) in enumerate(files) if kind == "file"]
+    if whole:
+        parts.append(sc.parallelize(whole, min(len(whole), parallel)).flatMap(lambda f: _read_file(f, settings)))
+    for i, (kind, path) in enumerate(files):
+        if kind == "lines":
+            text = sc.textFile(path, parallel).zipWithIndex()
+            parts.append(text.flatMap(lambda li, i=i, p=path: _read_line(i, p, li[0], li[1] + 1, settings)))
+        elif kind == "parquet":
+            rows = spark.read.parquet(path).rdd.zipWithIndex()
+            parts.append(rows.map(lambda ri, i=i, p=path: _read_row(i, p, ri[0].asDict(recursive=True), ri[1] + 1)))
+    docs = sc.union(parts) if parts else sc.emptyRDD()
+    if docs.getNumPartitions() < parallel:
+        docs = docs.repartition(parallel)
+    prepared = docs.mapPartitions(lambda it: _prepare_partition(it, settings)).persist(StorageLevel.MEMORY_AND_DISK)
+    errors = [e for _o, e in sorted(prepared.filter(lambda x: isinstance(x[1], ItemError)).collect())]
+    errors = input_errors + errors
+
+    articles = (prepared.filter(lambda x: isinstance(x[1], Prepared))
+                .map(lambda x: (x[1].article.id, (x[0], x[1], [(x[0], x[1].source)])))
+                .reduceByKey(_first)
+                .values()
+                .sortBy(lambda v: v[0], numPartitions=parallel)
+                .zipWithIndex()
+                .persist(StorageLevel.MEMORY_AND_DISK))
+    report.errors = len(errors)
+    report.documents = prepared.count() - (len(errors) - len(input_errors))
+    report.articles = articles.count()
+    report.duplicates = report.documents - report.articles
+    mark = report.lap("read_prepare", mark)
+
+    # Boilerplate: lines in at least min_articles and min_share of an outlet's articles (Store.outlet_boilerplate).
+    with_outlet = articles.filter(lambda a: a[0][1].article.outlet)
+    sizes = with_outlet.map(lambda a: (a[0][1].article.outlet, 1)).reduceByKey(lambda x, y: x + y).collectAsMap()
+    least, share = settings.boilerplate_min_articles, settings.boilerplate_min_share
+    counted = (with_outlet.flatMap(lambda a: ((a[0][1].article.outlet, k) for k in a[0][1].line_keys))
+               .map(lambda k: (k, 1)).reduceByKey(lambda x, y: x + y)
+               .filter(lambda kn: kn[1] >= least).collect())
+    lines: dict[str, set[str]] = {}
+    for (outlet, key), n in counted:
+        if n >= share * sizes.get(outlet, 0):
+            lines.setdefault(outlet, set()).add(key)
+    boilerplate = sc.broadcast({o: frozenset(k) for o, k in lines.items()})
+    mark = report.lap("boilerplate", mark)
+
+    done = (articles.mapPartitions(lambda it: _analyze_partition(it, settings, names, boilerplate, dup))
+            .persist(StorageLevel.MEMORY_AND_DISK))
+    prepared.unpersist()
+    write = {"compression": "snappy"}
+    spark.createDataFrame(done.map(lambda d: d[0]), _schema(rec.ARTICLE_COLUMNS)) \
+        .write.mode("overwrite").options(**write).parquet(str(out / "articles"))
+    stage_df = spark.createDataFrame(done.flatMap(lambda d: d[1]), _schema(rec.STAGE_COLUMNS))
+    stage_df.write.mode("overwrite").options(**write).parquet(str(out / "stage_results"))
+    spark.createDataFrame([rec.error_row(e) for e in errors], _schema(rec.ERROR_COLUMNS)) \
+        .write.mode("overwrite").parquet(str(out / "errors"))
+    for row in stage_df.groupBy("stage", "status").count().collect():
+        report.stages.setdefault(row["stage"], {"done": 0, "error": 0})[row["status"]] = row["count"]
+    mark = report.lap("analyze_write", mark)
+
+    corpus_rows: list[tuple[Any, ...]] = []
+    result_rows: list[tuple[Any, ...]] = []
+    if dup:
+        summary, records = _duplicates(done.flatMap(lambda d: [d[2]] if d[2] else []), sc)
+        corpus_rows += [("duplicates", n, key, article_id, rec.dumps(payload))
+                        for n, (key, article_id, payload) in enumerate(records)]
+        result_rows.append(("duplicates", rec.dumps(summary)))
+        report.stages["duplicates"] = {"done": 1, "error": 0, "groups": summary["groups"]}
+    spark.createDataFrame(corpus_rows, _schema(rec.CORPUS_RECORD_COLUMNS)) \
+        .write.mode("overwrite").parquet(str(out / "corpus_records"))
+    spark.createDataFrame(result_rows, _schema(rec.CORPUS_RESULT_COLUMNS)) \
+        .write.mode("overwrite").parquet(str(out / "corpus_results"))
+    done.unpersist()
+    articles.unpersist()
+    report.lap("duplicates", mark)
+    report.seconds = round(time.perf_counter() - started, 2)
+    manifest = {"engine": "spark", "master": sc.master, "spark": spark.version, "stages": names,
+                "settings": settings.as_dict(), "report": report.as_dict()}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return report

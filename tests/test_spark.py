@@ -1,0 +1,93 @@
+"""Both engines give the same records: the local engine over a store, and the Spark job loaded into one."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storytrace import Corpus
+from storytrace.settings import Settings
+from tests.conftest import EXAMPLES
+
+pyspark = pytest.importorskip("pyspark")
+
+STAGES = ["profile", "dates", "facts", "quotes", "duplicates"]
+
+
+def _input(folder: Path) -> Path:
+    """The seed articles as JSON Lines, plus an exact copy, a truncated near-copy and a malformed line."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.txt"))]
+    lines = [json.dumps({"text": t, "url": f"https://example.org/{n}"}) for n, t in enumerate(texts)]
+    lines.append(json.dumps({"text": texts[0], "title": "A copy"}))
+    lines.append(json.dumps({"text": texts[1][: len(texts[1]) * 4 // 5] + "\nRead more on our site."}))
+    lines.append("{not json")
+    path = folder / "seeds.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _tables(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The records both engines must agree on (run ids and timestamps aside)."""
+    conn = sqlite3.connect(db)
+    queries = {
+        "articles": "SELECT num, id, format, raw_text, clean_text, clean_hash, segments, title, outlet, author, "
+                    "published, url, meta, words FROM articles ORDER BY num",
+        "sources": "SELECT path, record, sha256, article_id FROM sources ORDER BY path, record",
+        "removed": "SELECT article_id, start, end, reason, text FROM removed_lines ORDER BY article_id, start",
+        "line_counts": "SELECT outlet, key, n FROM line_counts ORDER BY outlet, key",
+        "stage_results": "SELECT article_id, stage, input_key, status, payload, summary, error FROM stage_results "
+                         "ORDER BY article_id, stage",
+        "corpus_records": "SELECT stage, key, article_id, payload FROM corpus_records ORDER BY rowid",
+        "corpus_results": "SELECT stage, input_key, payload FROM corpus_results ORDER BY stage",
+        "errors": "SELECT path, record, code, message FROM ingest_errors ORDER BY path, record",
+    }
+    try:
+        return {name: conn.execute(sql).fetchall() for name, sql in queries.items()}
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_spark_and_local_engines_store_the_same_records(tmp_path):
+    from storytrace.scale.spark import analyze as spark_analyze
+    from storytrace.scale.spark import session
+
+    source = _input(tmp_path)
+    settings = Settings(db=tmp_path / "local.db", progress=False, quote_parse=False)
+
+    with Corpus(settings=settings) as local:
+        local.ingest([str(source)])
+        counts = local.analyze(STAGES)
+    assert counts.stages["quotes"].done == 6 and counts.stages["duplicates"].done == 1
+
+    spark = session("local[2]")
+    try:
+        report = spark_analyze([str(source)], tmp_path / "out", settings=settings, stages=STAGES)
+    finally:
+        spark.stop()
+    assert (report.documents, report.articles, report.duplicates, report.errors) == (7, 6, 1, 1)
+    assert report.stages["quotes"]["done"] == 6 and report.stages["duplicates"]["groups"] == 1
+
+    spark_settings = settings.replace(db=tmp_path / "spark.db")
+    with Corpus(settings=spark_settings) as loaded:
+        first = loaded.load(tmp_path / "out")
+        assert (first.added, first.duplicates, first.errors) == (6, 1, 1)
+        assert first.corpus == {"duplicates": "loaded"}
+        # Every result is already up to date for the local engine: nothing re-runs.
+        again = loaded.analyze(STAGES)
+        assert all(c.done == 0 and c.errors == 0 for c in again.stages.values()), again.as_dict()
+        assert again.stages["quotes"].fresh == 6 and again.stages["duplicates"].fresh == 1
+
+    local_tables, spark_tables = _tables(tmp_path / "local.db"), _tables(tmp_path / "spark.db")
+    for name, rows in local_tables.items():
+        assert spark_tables[name] == rows, f"{name} differs between the engines"
+    assert local_tables["corpus_records"] and local_tables["stage_results"]
+
+    # Loading again changes nothing and duplicates nothing.
+    with Corpus(settings=spark_settings) as loaded:
+        second = loaded.load(tmp_path / "out")
+    assert (second.added, second.unchanged) == (0, 7)
+    assert _tables(tmp_path / "spark.db") == {**spark_tables, "errors": spark_tables["errors"] * 2}
