@@ -85,6 +85,7 @@ class Ref:
     part: str = ""  # MO AF EV NI
     clock: str = ""  # "T15:30"
     mod: str = ""
+    by_tense: bool = False  # direction read from the sentence's tense, not said ("next", "last")
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def _int_day(token: str) -> int:
 
 
 @_pattern(rf"\b(?:(?P<wd>{_WEEKDAY}),?\s+)?(?:the\s+)?(?P<d>{_DAY})(?:\s+of)?\s+(?P<m>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?\b"
-          rf"|\b(?:(?P<wd2>{_WEEKDAY}),?\s+)?(?P<m2>{_MONTH})\s+(?P<d2>{_DAY})(?!\d)(?:,?\s+(?P<y2>{_YEAR}))?\b(?!:)")
+          rf"|\b(?:(?P<wd2>{_WEEKDAY}),?\s+)?(?P<m2>{_MONTH})\s+(?P<d2>{_DAY})(?!\d)(?:,?\s+(?P<y2>{_YEAR}))?\b(?!:\d)")
 def _full_date(m: re.Match[str]) -> Ref | None:
     month = _month(m["m"] or m["m2"])
     day = _int_day(m["d"] or m["d2"])
@@ -265,7 +266,7 @@ def _relative_unit(m: re.Match[str]) -> Ref:
     if unit == "quarter" and rel not in ("last", "next", "the previous", "the following"):
         return Ref("quarter", n=0)
     if rel in ("the past", "the coming") and unit not in ("weekend",):
-        return Ref("abs", type="DURATION", value=f"P1{UNITS[unit]}" if unit != "quarter" else "P3M")
+        return Ref("abs", type="DURATION", value={"quarter": "P3M", "decade": "P10Y"}.get(unit, f"P1{UNITS[unit]}"))
     return Ref("prev" if anchor_prev else "unit", n=n, unit=unit)
 
 
@@ -306,11 +307,38 @@ _QUAL = {"about": "APPROX", "around": "APPROX", "nearly": "EQUAL_OR_LESS", "almo
          "at least": "EQUAL_OR_MORE", "up to": "EQUAL_OR_LESS"}
 
 
+_FRACTIONS = {"1/2": 0.5, "1/4": 0.25, "3/4": 0.75, "half": 0.5}
+# a fraction of a unit written in the next smaller one: "2 1/2 years" = P2Y6M, "a minute and a half" = PT1M30S
+_SMALLER = {"year": (12, "M", False), "month": (30, "D", False), "day": (24, "H", True), "hour": (60, "M", True),
+            "minute": (60, "S", True)}
+
+
+@_pattern(rf"\b(?:(?P<q>about|around|nearly|almost|more\s+than|less\s+than|over|under|at\s+least|up\s+to|some|"
+          rf"roughly|approximately)\s+)?(?:(?P<n>{_NUM})(?:\s+(?P<f>[13]/[24])|[-\s]and[-\s]a[-\s]half)[-\s]"
+          rf"(?P<u>{_UNIT})|(?P<n2>{_NUM})\s+(?P<u2>{_UNIT})\s+and\s+a\s+half)\b")
+def _duration_fraction(m: re.Match[str]) -> Ref | None:
+    num, unit = m["n"] or m["n2"], m["u"] or m["u2"]
+    whole = word_number(num)
+    if whole is None or whole != int(whole):
+        return None
+    ref = _duration(num, unit, (m["q"] or "").lower())
+    base = "century" if unit.lower().startswith("centur") else unit.lower().rstrip("s")
+    if base not in _SMALLER:
+        return ref
+    factor, code, timed = _SMALLER[base]
+    part = round(_FRACTIONS[m["f"] or "half"] * factor)
+    if base in ("hour", "minute"):
+        return _replace(ref, value=f"{ref.value}{part}{code}")
+    return _replace(ref, value=f"{ref.value}{'T' if timed else ''}{part}{code}")
+
+
 def _duration(num: str, unit_token: str, qual: str) -> Ref:
     unit = unit_token.lower()
     unit = "century" if unit.startswith("centur") else unit.rstrip("s")
     n = word_number(num)
     mod = _QUAL.get(re.sub(r"\s+", " ", qual), "")
+    if unit == "decade" and n is not None:  # TimeBank writes decades in years: "two decades" = P20Y
+        unit, n = "year", n * 10
     if unit == "quarter":
         code = "M"
         n = None if n is None else n * 3
@@ -362,7 +390,7 @@ def _vague_duration(m: re.Match[str]) -> Ref:
 
 
 @_pattern(r"\b(?P<w>now|currently|nowadays|the\s+present|at\s+present|these\s+days|recently|lately|the\s+past|"
-          r"the\s+future|future|current|recent|in\s+the\s+future|recent\s+(?:years|months|weeks|days)|former(?:ly)?|once|"
+          r"the\s+future|future|current|recent\s+(?:years|months|weeks|days|quarters)|recent|in\s+the\s+future|former(?:ly)?|once|"
           r"earlier|previously|eventually|shortly|immediately|the\s+moment)\b")
 def _reference(m: re.Match[str]) -> Ref | None:
     w = re.sub(r"\s+", " ", m["w"].lower())
@@ -380,7 +408,8 @@ def _reference(m: re.Match[str]) -> Ref | None:
     if w in ("the future", "in the future", "future"):
         return Ref("ref", value="FUTURE_REF")
     if w.startswith("recent "):
-        return Ref("abs", type="DURATION", value="PX" + UNITS[w.split()[1].rstrip("s")])
+        unit = w.split()[1].rstrip("s")
+        return Ref("abs", type="DURATION", value="PXM" if unit == "quarter" else "PX" + UNITS[unit])
     return Ref("ref", value="PAST_REF")
 
 
@@ -434,6 +463,25 @@ def _quarter(m: re.Match[str]) -> Ref:
     if year:
         return Ref("abs", value=f"{year}-Q{q}")
     return Ref("quarter", n=q)
+
+
+@_pattern(r"\b(?P<rel>this|last|next)\s+year's\s+(?P<o>first|second|third|fourth)[-\s]quarter\b")
+def _quarter_of_relative_year(m: re.Match[str]) -> Ref:
+    q = {"first": 1, "second": 2, "third": 3, "fourth": 4}[m["o"].lower()]
+    return Ref("quarter", n=q, unit="rel-year", year={"this": 0, "last": -1, "next": 1}[m["rel"].lower()])
+
+
+@_pattern(r"\b(?:last\s+year's|the\s+(?:corresponding|comparable|same)\s+(?:period|quarter)\s+(?:of\s+)?last\s+year"
+          r"|the\s+(?P<y>(?:19|20)\d\d))\s+(?:quarter|period)\b|\bthe\s+(?:corresponding|comparable|same)\s+"
+          r"(?:period|quarter)\s+(?:of\s+)?last\s+year\b")
+def _quarter_last_year(m: re.Match[str]) -> Ref:
+    """"last year's quarter", "the corresponding period last year", "the 1988 quarter": the quarter reported
+    on, in that year."""
+    if m["y"] and m.group().lower().endswith("period"):
+        return Ref("abs", value=m["y"])  # TimeBank: "the 1988 period" is the year
+    if m["y"]:
+        return Ref("quarter", n=0, unit="in-year", year=int(m["y"]))
+    return Ref("unit", n=-1, unit="quarter-year")
 
 
 @_pattern(r"\b(?:the\s+)?(?P<rel>this|last|next|past)?\s*(?P<s>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?"
@@ -493,7 +541,7 @@ def scan(text: str) -> list[Found]:
             direction, distance = tense(text, f.start, f.end)
             if f.ref.kind == "month" and distance > 15:
                 direction = 0  # a bare month with no verb beside it: the nearest one is meant
-            f = Found(f.start, f.end, f.text, _replace(f.ref, direction=direction))
+            f = Found(f.start, f.end, f.text, _replace(f.ref, direction=direction, by_tense=True))
         out.append(f)
     return out
 
@@ -506,9 +554,9 @@ def _replace(ref: Ref, **changes: Any) -> Ref:
 
 _FUTURE = re.compile(
     r"\b(?:will|won't|wo n't|'ll|shall|going\s+to|expected\s+to|due\s+to|set\s+to|plans?\s+to|planned|scheduled|"
-    r"intends?\s+to|would|comes?\s+out|is\s+to|are\s+to|begins?|starts?|opens?|meets?|takes?\s+place|tomorrow|"
+    r"intends?\s+to|planning\s+to|would|comes?\s+out|as\s+(?:soon|early)\s+as|is\s+to|are\s+to|begins?|starts?|opens?|meets?|takes?\s+place|tomorrow|"
     r"next|upcoming|coming|hopes?\s+to|aims?\s+to)\b", re.IGNORECASE)
-_PAST = re.compile(r"\b(?:said|says|was|were|had|did|told|ago|last|yesterday|earlier|announced|reported|"
+_PAST = re.compile(r"\b(?:said|says|(?:was|were)(?!\s+(?:going|planning|expected|due|scheduled|set)\s+to\b)|had|did|told|ago|last|yesterday|earlier|announced|reported|"
                    r"won(?!'t)|lost|met|left|took|gave|came|went|made|held|began|became|saw|spoke|wrote|sent|led|ran|fell|rose|paid|"
                    r"brought|thought|found|got|kept|quit|sold|bought|struck|"
                    r"(?!need|feed|seed|speed|proceed|exceed|succeed)\w{3,}ed)\b(?!\s+to\b)", re.IGNORECASE)
@@ -570,8 +618,13 @@ def _date_of(value: str) -> date | None:
         return None
 
 
-def resolve(ref: Ref, dct: date | None, previous: date | None = None) -> tuple[str, str, str]:
-    """Return (type, value, anchor) for ``ref``; anchor is "dct", "previous" or ""."""
+def resolve(ref: Ref, dct: date | None, previous: date | None = None,
+            quarter: str = "") -> tuple[str, str, str]:
+    """Return (type, value, anchor) for ``ref``; anchor is "dct", "previous" or "".
+
+    ``quarter`` is the last quarter named before the expression ("1989-Q1" for "the fiscal first quarter"):
+    in results reports "the quarter", "the latest period" and "a year earlier" refer to it.
+    """
     if ref.kind == "abs":
         return ref.type, ref.value, ""
     if ref.kind == "ref":
@@ -583,6 +636,9 @@ def resolve(ref: Ref, dct: date | None, previous: date | None = None) -> tuple[s
     if ref.kind == "day":
         return ref.type, (base + timedelta(days=ref.n)).isoformat() + suffix, anchor
     if ref.kind == "weekday":
+        if ref.by_tense and ref.n == base.isoweekday():
+            # "said Thursday" / "later Thursday" in a Thursday paper: that day, whatever the tense cue
+            return ref.type, base.isoformat() + suffix, anchor
         return ref.type, weekday_date(base, ref.n, ref.direction).isoformat() + suffix, anchor
     if ref.kind == "monthday" and ref.day == 0:  # Thanksgiving: the fourth Thursday of November
         year = base.year - (1 if ref.direction < 0 and base.month < 11 else 0)
@@ -627,10 +683,18 @@ def resolve(ref: Ref, dct: date | None, previous: date | None = None) -> tuple[s
             year += 1
         return "DATE", f"{year:04d}-{ref.value}", anchor
     if ref.kind == "quarter":
+        if ref.unit == "in-year":  # "the 1988 quarter"
+            return "DATE", f"{ref.year:04d}{quarter[4:]}" if quarter else f"{ref.year:04d}", "previous" if quarter else ""
+        if ref.unit == "rel-year":  # "next year's first quarter"
+            return "DATE", f"{base.year + ref.year:04d}-Q{ref.n}", anchor
+        if ref.n == 0 and quarter:
+            return "DATE", quarter, "previous"
         if ref.n == 0:  # "the quarter", "the latest quarter": the last one completed
             q = (base.month - 1) // 3 - 1
             return "DATE", f"{base.year + q // 4:04d}-Q{q % 4 + 1}", anchor
         return "DATE", f"{base.year:04d}-Q{ref.n}", anchor
+    if ref.kind == "unit" and ref.unit == "quarter-year" and quarter:
+        return "DATE", f"{int(quarter[:4]) + ref.n:04d}{quarter[4:]}", "previous"
     if ref.kind in ("unit", "prev"):
         return _unit(ref, base, anchor)
     return ref.type, _unresolved(ref), ""
@@ -678,12 +742,23 @@ def _unresolved(ref: Ref) -> str:
     return "XXXX-XX-XX"
 
 
+def _reported_quarter(value: str, ref: Ref, dct: date | None) -> bool:
+    """A quarter named as one results are reported for: begun by the DCT and not said of the future
+    ("the fiscal first quarter ended Sept. 30", not "a fourth-quarter charge will ..."), and not itself
+    reached back to ("a year earlier")."""
+    m = re.fullmatch(r"(\d{4})-Q([1-4])", value)
+    if not m or ref.kind == "unit" or ref.direction > 0 or dct is None:
+        return False
+    return date(int(m[1]), 3 * int(m[2]) - 2, 1) <= dct
+
+
 def find(text: str, *, dct: date | None = None) -> list[Timex]:
     """Find and normalise every time expression in ``text`` against ``dct`` (None leaves relative ones open)."""
     out: list[Timex] = []
     previous: date | None = None
+    quarter = ""
     for f in scan(text):
-        type_, value, anchor = resolve(f.ref, dct, previous)
+        type_, value, anchor = resolve(f.ref, dct, previous, quarter)
         anchor_value = ""
         if anchor == "dct" and dct is not None:
             anchor_value = dct.isoformat()
@@ -694,4 +769,6 @@ def find(text: str, *, dct: date | None = None) -> list[Timex]:
         resolved = _date_of(value)
         if resolved is not None and type_ in ("DATE", "TIME"):
             previous = resolved
+        if _reported_quarter(value, f.ref, dct):
+            quarter = value
     return out
