@@ -1,0 +1,176 @@
+"""`storytrace bench scale`: articles per second and peak memory of ingest + analysis, by engine and size.
+
+Inputs: PolNeAR (train, dev), bbc-news-2225 and reuters21578 texts (``bench.resolve.corpus``: the
+sources in a fixed order, then repeats with seeded perturbation, dates spread over a year) written as one
+JSON Lines file per size. Each (engine, size) runs in a fresh child process; the parent samples the
+resident memory of the child's whole process tree (worker processes, Spark's JVM and its Python workers)
+every 0.2 s and keeps the peak of the sum.
+
+Engines: ``localN`` = ``storytrace ingest`` then ``analyze`` into a new SQLite store with N worker
+processes; ``sparkN`` = ``analyze --engine spark`` on ``local[N]`` (ingest and analysis in one job,
+Parquet written), without the load into a store. Throughput is articles (input documents) over the
+wall time of the whole run, start-up included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from storytrace.errors import BenchmarkError
+
+# Assumptions for the cost figures, stated in every result.
+PRICE_PER_CORE_HOUR = 0.04  # USD, a general-purpose cloud vCPU-hour on demand (2026 list prices vary 0.03-0.05)
+CLUSTER_CORES = 1600  # the projected cluster: 100 workers x 16 cores
+CLUSTER_EFFICIENCY = 0.8  # per-core throughput on the cluster relative to local[N] here (shuffles, stragglers)
+
+
+def write_corpus(data: Path, size: int, path: Path) -> None:
+    """The benchmark corpus of ``size`` articles as JSON Lines (text and publication date)."""
+    from storytrace.bench.resolve import corpus
+
+    with path.open("w", encoding="utf-8") as out:
+        for _id, text, day in corpus(data, size):
+            out.write(json.dumps({"text": text, "published": day}, ensure_ascii=False) + "\n")
+
+
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def measure(engine: str, corpus_path: Path, work: Path, stages: list[str] | None) -> dict[str, Any]:
+    """Run one engine on one corpus in a child process; its figures plus the tree's peak RSS."""
+    args = [sys.executable, "-m", "storytrace.bench.scale", engine, str(corpus_path), str(work),
+            ",".join(stages) if stages else "all"]
+    started = time.perf_counter()
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, _tree_rss(child.pid))
+        time.sleep(0.2)
+    out = child.stdout.read() if child.stdout else ""
+    if child.returncode != 0 or not out.strip():
+        raise BenchmarkError(f"{engine} on {corpus_path} failed (exit {child.returncode})")
+    figures: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    figures["wall_s"] = round(time.perf_counter() - started, 1)
+    figures["articles_per_s"] = round(figures["documents"] / figures["wall_s"], 2)
+    figures["peak_rss_mb"] = round(peak / 2**20)
+    return figures
+
+
+def _child(engine: str, corpus_path: str, work: str, stages_arg: str) -> dict[str, Any]:
+    """Inside the child: run the engine and report counts and phase times."""
+    from storytrace.settings import Settings
+
+    stages = None if stages_arg == "all" else stages_arg.split(",")
+    workers = int(engine.removeprefix("local").removeprefix("spark"))
+    settings = Settings(db=Path(work) / "bench.db", jobs=workers if engine.startswith("local") else 1,
+                        progress=False)
+    documents = sum(1 for _ in open(corpus_path, encoding="utf-8"))
+    if engine.startswith("local"):
+        from storytrace.corpus import Corpus
+
+        with Corpus(settings=settings) as corpus:
+            start = time.perf_counter()
+            report = corpus.ingest([corpus_path])
+            ingest_s = time.perf_counter() - start
+            start = time.perf_counter()
+            if stages is None:
+                from storytrace.stages import STAGES
+
+                stages = list(STAGES)
+            counts = corpus.analyze(stages)
+            analyze_s = time.perf_counter() - start
+        return {"documents": documents, "articles": report.added, "errors": len(report.errors),
+                "ingest_s": round(ingest_s, 1), "analyze_s": round(analyze_s, 1),
+                "stage_errors": counts.errors}
+    from storytrace.scale.spark import analyze
+
+    result = analyze([corpus_path], Path(work) / "out", settings=settings, stages=stages, master=f"local[{workers}]")
+    return {"documents": documents, "articles": result.articles, "errors": result.errors,
+            "phases_s": result.timings, "stage_errors": sum(s.get("error", 0) for s in result.stages.values())}
+
+
+def run(data: Path, *, sizes: list[int], engines: list[str], stages: list[str] | None) -> dict[str, Any]:
+    """Measure every engine at every size; add scaling, cost per million articles and a cluster projection."""
+    for engine in engines:
+        if not re.fullmatch(r"(local|spark)[1-9]\d*", engine):
+            raise BenchmarkError(f"unknown engine {engine!r}: use localN or sparkN, e.g. local2,spark2")
+    out: dict[str, Any] = {
+        "machine": {"cores": os.cpu_count(), "load_average_at_start": [round(x, 1) for x in os.getloadavg()]},
+        "stages": stages or "all per-article stages",
+        "runs": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="storytrace-scale-") as tmp:
+        for size in sizes:
+            corpus_path = Path(tmp) / f"corpus-{size}.jsonl"
+            write_corpus(data, size, corpus_path)
+            for engine in engines:
+                work = Path(tmp) / f"{engine}-{size}"
+                work.mkdir()
+                out["runs"].setdefault(str(size), {})[engine] = measure(engine, corpus_path, work, stages)
+            corpus_path.unlink()
+    out["machine"]["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
+    out["derived"] = derive(out["runs"])
+    return out
+
+
+def derive(runs: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Speed-up from 1 to 2 workers, core-hours and cost per million articles, and a 100M-article projection."""
+    derived: dict[str, Any] = {"assumptions": {
+        "price_per_core_hour_usd": PRICE_PER_CORE_HOUR, "cluster_cores": CLUSTER_CORES,
+        "cluster_efficiency": CLUSTER_EFFICIENCY}}
+    for size, by_engine in runs.items():
+        row: dict[str, Any] = {}
+        for kind in ("local", "spark"):
+            one, two = by_engine.get(f"{kind}1"), by_engine.get(f"{kind}2")
+            if one and two:
+                row[f"{kind}_speedup_1_to_2"] = round(two["articles_per_s"] / one["articles_per_s"], 2)
+        for engine, f in by_engine.items():
+            cores = int(engine.removeprefix("local").removeprefix("spark"))
+            per_core = f["articles_per_s"] / cores
+            core_hours = 1e6 / per_core / 3600
+            row[engine] = {"articles_per_s_per_core": round(per_core, 2),
+                           "core_hours_per_million": round(core_hours, 1),
+                           "usd_per_million": round(core_hours * PRICE_PER_CORE_HOUR, 2)}
+            if engine.startswith("spark"):
+                rate = per_core * CLUSTER_CORES * CLUSTER_EFFICIENCY
+                row[engine]["cluster_100M_hours"] = round(1e8 / rate / 3600, 1)
+                row[engine]["cluster_100M_usd"] = round(1e8 / (per_core * CLUSTER_EFFICIENCY) / 3600
+                                                        * PRICE_PER_CORE_HOUR)
+        derived[size] = row
+    return derived
+
+
+def report(figures: dict[str, Any]) -> str:
+    """A readable table of the runs."""
+    lines = ["size     engine   articles/s  peak RSS MB  wall s"]
+    for size, by_engine in figures["runs"].items():
+        for engine, f in by_engine.items():
+            lines.append(f"{size:>8} {engine:<8} {f['articles_per_s']:>10} {f['peak_rss_mb']:>12} {f['wall_s']:>7}")
+    lines.append(json.dumps(figures["derived"], indent=1))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the child process of measure()
+    print(json.dumps(_child(*sys.argv[1:5])))
