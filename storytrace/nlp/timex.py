@@ -249,8 +249,11 @@ def _deictic_part(m: re.Match[str]) -> Ref:
 def _weekday(m: re.Match[str]) -> Ref:
     rel = (m["rel"] or "").lower()
     direction = {"last": -1, "past": -1, "next": 1, "coming": 1, "this": 0}.get(rel, 0)
-    # TimeBank marks the day in "Friday night" as the date; the part of day is left out.
-    return Ref("weekday", n=WEEKDAYS[m["wd"].lower()], direction=direction)
+    # TimeML puts the part of the day in the value ("Friday evening" = ...TEV); TimeBank does so for
+    # evenings, and only now and then for mornings and nights, which are left as the date.
+    part = PARTS[m["p"].lower()] if m["p"] and m["p"].lower() in ("evening",) else ""
+    return Ref("weekday", type="TIME" if part else "DATE", n=WEEKDAYS[m["wd"].lower()], direction=direction,
+               part=part)
 
 
 @_pattern(r"\b(?P<rel>last|next|this|the\s+past|the\s+coming|the\s+previous|the\s+following|the\s+same|that|"
@@ -361,6 +364,19 @@ def _fin_period(m: re.Match[str]) -> Ref:
     return Ref("unit", n=-1, unit="quarter-year")
 
 
+@_pattern(r"\bthe\s+(?:(?P<full>full|fiscal|whole|entire)\s+)?(?P<u>year|week)(?P<s>'s)?\b(?!-|\s+(?:two\s+thousand|"
+          r"earlier|ago|before|after|of|in|following|\d))")
+def _the_year(m: re.Match[str]) -> Ref | None:
+    """"for the year", "the full year", "the week's most active session": the current one in a results
+    report; "the year ended Sept. 30" is a length (P1Y)."""
+    after = m.string[m.end():m.end() + 12].lower()
+    if m["u"].lower() == "week":
+        return Ref("unit", n=0, unit="week-unspecified") if not m["full"] else None
+    if re.match(r"\s+(?:ended|ending|to\s+\w+\s+\d)", after):
+        return Ref("abs", type="DURATION", value="P1Y")
+    return Ref("unit", n=0, unit="year")
+
+
 _HOLIDAYS = {"christmas day": (12, 25), "christmas eve": (12, 24), "christmas": (12, 25), "new year's day": (1, 1),
              "new year's eve": (12, 31), "independence day": (7, 4), "halloween": (10, 31), "valentine's day": (2, 14),
              "thanksgiving day": (11, 0), "thanksgiving": (11, 0), "boxing day": (12, 26)}
@@ -442,16 +458,22 @@ def _clock(m: re.Match[str]) -> Ref:
     hour = int(m["h"]) % 12 + (12 if m["ap"].lower().startswith("p") else 0)
     if m["ap"].lower() == "o'clock":
         hour = int(m["h"])
-    clock = f"T{hour:02d}:{int(m['mi'] or 0):02d}"
-    wd = (m["wd"] or "").lower()
+    return _clock_ref(f"T{hour:02d}:{int(m['mi'] or 0):02d}", m["wd"])
+
+
+def _clock_ref(clock: str, day_word: str | None) -> Ref:
+    """A clock time on a named day; with no day named, on the day last talked about (else the DCT)."""
+    wd = (day_word or "").lower()
     if wd in WEEKDAYS:
         return Ref("weekday", type="TIME", n=WEEKDAYS[wd], clock=clock)
-    return Ref("day", type="TIME", n={"yesterday": -1, "tomorrow": 1}.get(wd, 0), clock=clock)
+    if wd:
+        return Ref("day", type="TIME", n={"yesterday": -1, "tomorrow": 1}.get(wd, 0), clock=clock)
+    return Ref("prev", type="TIME", n=0, unit="day", clock=clock)
 
 
-@_pattern(r"\b(?P<w>noon|midnight|midday)\b")
+@_pattern(rf"\b(?P<w>noon|midnight|midday)(?:\s+(?:on\s+)?(?P<wd>{_WEEKDAY}|today|yesterday|tomorrow)\b)?")
 def _noon(m: re.Match[str]) -> Ref:
-    return Ref("day", type="TIME", clock="T24:00" if m["w"].lower() == "midnight" else "T12:00")
+    return _clock_ref("T24:00" if m["w"].lower() == "midnight" else "T12:00", m["wd"])
 
 
 @_pattern(r"\b(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)[-\s]quarter(?:\s+of\s+(?P<y>(?:19|20)\d\d))?\b"
@@ -703,6 +725,7 @@ def resolve(ref: Ref, dct: date | None, previous: date | None = None,
 def _unit(ref: Ref, base: date, anchor: str) -> tuple[str, str, str]:
     unit, n = ref.unit, ref.n
     suffix = f"T{ref.part}" if ref.part else ""
+    suffix = ref.clock or suffix
     if unit in ("day", "morning", "evening", "night"):
         return ref.type, (base + timedelta(days=n)).isoformat() + suffix, anchor
     if unit in _TIME_UNITS:
@@ -711,6 +734,8 @@ def _unit(ref: Ref, base: date, anchor: str) -> tuple[str, str, str]:
         return "DATE", _iso_week(base + timedelta(weeks=n)), anchor
     if unit == "weekend":
         return "DATE", _iso_week(base + timedelta(weeks=n)) + "-WE", anchor
+    if unit == "week-unspecified":  # TimeBank's value for a week of the year not said
+        return "DATE", f"{base.year:04d}-WXX", anchor
     if unit == "month":
         year, month = _add_months(base.year, base.month, n)
         return "DATE", f"{year:04d}-{month:02d}", anchor
