@@ -218,7 +218,12 @@ def timeline_stage(view: Any, settings: Settings) -> Any:
     """The corpus stage: per-article publication dates (records ``published``) and event groups (``event:N``)."""
     from storytrace.stages import CorpusOutput
 
-    payloads = {aid: inputs for aid, inputs in view.inputs()}
+    # Held for the whole corpus until the events pass: keep of the quotations only what events() reads
+    # (a speaker and where it stands), not the whole payload.
+    payloads = {aid: {"dates": inputs["dates"],
+                      "quotes": {"quotes": [{k: q.get(k) for k in ("speaker", "source_start", "content_start")}
+                                            for q in inputs.get("quotes", {}).get("quotes", []) if q.get("speaker")]}}
+                for aid, inputs in view.inputs()}
     dated = article_dates((a, payloads[a.id]["dates"]) for a in view.articles() if a.id in payloads)
     found: list[dict[str, Any]] = []
     for article in view.articles():

@@ -357,11 +357,17 @@ def pairs_of(groups: Sequence[VariantGroup]) -> set[tuple[str, str]]:
     return out
 
 
+_UNIT_FIELDS = ("content", "content_start", "content_end", "kind", "speaker")
+
+
 def variants_stage(view: CorpusView, settings: Settings) -> CorpusOutput:
     """Corpus stage: group quotations of one utterance across articles; one record per member."""
+    # Only the fields units_from_quotes reads, and only for articles with quotations: the whole payloads of a
+    # 100k-article corpus would be held here at once (cue, source, spans: about four times as much).
     quoted: dict[str, list[dict[str, Any]]] = {}
     for article_id, inputs in view.inputs():
-        quoted[article_id] = inputs["quotes"]["quotes"]
+        if found := inputs["quotes"]["quotes"]:
+            quoted[article_id] = [{k: q.get(k) for k in _UNIT_FIELDS} for q in found]
     units: list[QuoteUnit] = []
     for article in view.articles():
         quotes = quoted.pop(article.id, [])
