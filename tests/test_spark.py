@@ -91,3 +91,28 @@ def test_spark_and_local_engines_store_the_same_records(tmp_path):
         second = loaded.load(tmp_path / "out")
     assert (second.added, second.unchanged) == (0, 7)
     assert _tables(tmp_path / "spark.db") == {**spark_tables, "errors": spark_tables["errors"] * 2}
+
+
+def test_inputs_are_listed_as_the_local_readers_list_them(tmp_path):
+    from storytrace.scale.spark import input_files
+
+    (tmp_path / "a").mkdir()
+    for name in ("a/2.txt", "a/1.jsonl", "a/x.parquet", "a/1.meta.json", "a/.hidden.txt", "a/_SUCCESS"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    files, errors = input_files([str(tmp_path / "a"), str(tmp_path / "missing.jsonl")])
+    assert files == [("file", str(tmp_path / "a" / "1.jsonl")), ("file", str(tmp_path / "a" / "2.txt")),
+                     ("parquet", str(tmp_path / "a" / "x.parquet"))]
+    assert [e.code for e in errors] == ["E101"]
+
+
+def test_a_parquet_row_is_read_like_a_json_record():
+    import datetime
+
+    from storytrace.model import ItemError, RawDocument
+    from storytrace.scale.spark import _read_row
+
+    order, doc = _read_row(2, "in.parquet", {"body": "Text here.", "date": datetime.date(2016, 7, 4)}, 3)
+    assert order == (2, 3) and isinstance(doc, RawDocument)
+    assert (doc.record, doc.text, doc.given["published"]) == ("row 3", "Text here.", "2016-07-04")
+    _order, bad = _read_row(2, "in.parquet", {"title": "no text"}, 4)
+    assert isinstance(bad, ItemError) and bad.code == "E112" and bad.record == "row 4"
