@@ -112,11 +112,16 @@ def _nlp_unavailable() -> str | None:
     return None
 
 
+# Entities need tok2vec, morphologizer and NER only: the parser (the costliest component) runs on the few
+# sentences the quote finder asks about, not on every sentence (sentences here: punctuation + quote rules).
+ENTITY_EXCLUDE = ("tagger", "parser", "trainable_lemmatizer")
+
+
 def entities(article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
     """Split the clean text into sentences and find named entities, with raw-text offsets."""
     from storytrace.nlp import load
 
-    doc = load()(article.clean.text)
+    doc = load(exclude=ENTITY_EXCLUDE)(article.clean.text)
     to_raw = article.clean.span_to_raw
     sentences = [list(to_raw(s.start_char, s.end_char)) for s in doc.sents]
     ents = [
@@ -265,7 +270,7 @@ STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
         Stage("profile", "1", profile, "paragraph, word, quotation-mark and number counts"),
-        Stage("entities", "1", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
+        Stage("entities", "2", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
               unavailable=_nlp_unavailable),
         Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker",
               fingerprint=lambda settings: f"parse={settings.quote_parse}"),

@@ -62,9 +62,12 @@ def build(path: Path | None = None, *, rules: bool = True, exclude: tuple[str, .
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"the English pipeline in {path} could not be loaded: {exc}") from exc
     if rules:
-        before = "parser" if "parser" in nlp.pipe_names else None
-        nlp.add_pipe("storytrace_quote_boundaries", before=before)
-        if before:
+        if "parser" in nlp.pipe_names:
+            nlp.add_pipe("storytrace_quote_boundaries", before="parser")
+        else:  # no parser: punctuation splits sentences, the quote rules refine them, before the entity rules
+            nlp.add_pipe("sentencizer", first=True)
+            nlp.add_pipe("storytrace_quote_boundaries", after="sentencizer")
+        if "parser" in nlp.pipe_names:
             nlp.add_pipe("storytrace_sentence_repair", after="parser")
         if "ner" in nlp.pipe_names:
             nlp.add_pipe("storytrace_entity_rules", after="ner")
