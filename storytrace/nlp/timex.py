@@ -561,8 +561,10 @@ def scan(text: str) -> list[Found]:
         direction = f.ref.direction
         if f.ref.kind in ("weekday", "month", "season", "monthday", "quarter") and direction == 0:
             direction, distance = tense(text, f.start, f.end)
-            if f.ref.kind == "month" and distance > 15:
-                direction = 0  # a bare month with no verb beside it: the nearest one is meant
+            if f.ref.kind == "month" and _DEADLINE.search(text, max(0, f.start - 12), f.start):
+                direction = 1  # "by February", "until mid-November": a deadline ahead
+            elif f.ref.kind == "month" and distance == 10**6:
+                direction = 0  # a bare month with no tense cue in its sentence: the nearest one is meant
             f = Found(f.start, f.end, f.text, _replace(f.ref, direction=direction, by_tense=True))
         out.append(f)
     return out
@@ -574,9 +576,10 @@ def _replace(ref: Ref, **changes: Any) -> Ref:
     return Ref(**data)
 
 
+_DEADLINE = re.compile(r"\b(?:by|until|till)\s+$", re.IGNORECASE)
 _FUTURE = re.compile(
     r"\b(?:will|won't|wo n't|'ll|shall|going\s+to|expected\s+to|due\s+to|set\s+to|plans?\s+to|planned|scheduled|"
-    r"intends?\s+to|planning\s+to|would|comes?\s+out|as\s+(?:soon|early)\s+as|is\s+to|are\s+to|begins?|starts?|opens?|meets?|takes?\s+place|tomorrow|"
+    r"intends?\s+to|planning\s+to|(?:decided|agreed|agreement|expects?|offered|proposed|promised|seeks?|sought)\s+to|would|comes?\s+out|as\s+(?:soon|early)\s+as|is\s+to|are\s+to|begins?|starts?|opens?|meets?|takes?\s+place|tomorrow|"
     r"next|upcoming|coming|hopes?\s+to|aims?\s+to)\b", re.IGNORECASE)
 _PAST = re.compile(r"\b(?:said|says|(?:was|were)(?!\s+(?:going|planning|expected|due|scheduled|set)\s+to\b)|had|did|told|ago|last|yesterday|earlier|announced|reported|"
                    r"won(?!'t)|lost|met|left|took|gave|came|went|made|held|began|became|saw|spoke|wrote|sent|led|ran|fell|rose|paid|"
