@@ -39,13 +39,24 @@ def test_seed_timeline_has_the_story_events(tmp_path: Path, seed_paths: list[Pat
         return [e for e in events if compatible(e["date"], day)
                 and any(word in c["text"] for c in e["citations"])]
 
-    assert cited("2016-06-28", "no confidence")  # the vote, "last week" in the Independent
+    # The vote: "last week" in the Independent (4 July), "on Tuesday after the vote" in the Guardian's undated
+    # article, which its lead ("vote of no confidence") places in that week: 28 June, at day level.
+    vote = cited("2016-06-28", "no confidence")
+    assert vote and any(e["date"] == "2016-06-28" and e["granularity"] == "day" and e["articles"] > 1 for e in vote)
     assert cited("2016-07-03", "Marr")
     assert cited("2016-07-04", "this evening")  # the PLP meeting
     union = cited("2016-07-05", "union")
     assert union and any(len({c["article_id"] for c in e["citations"]}) > 1 for e in union)
     assert cited("2016-07-06", "Chilcot")
     assert all(c["article_id"] and c["end"] > c["start"] for e in events for c in e["citations"])
+
+
+def test_a_definite_noun_brings_the_words_of_its_first_mention() -> None:
+    from storytrace.analyze.timeline import antecedent_words
+
+    text = "Rallies after a vote of no confidence from party MPs. They met on Tuesday after the vote."
+    start = text.index("They")
+    assert {"confidence", "mps"} <= antecedent_words(text, start, text[start:])
 
 
 def test_dates_and_timeline_commands(tmp_path: Path, seed_paths: list[Path]) -> None:

@@ -4,12 +4,15 @@ Two passes over the corpus (nothing but small per-article summaries is kept betw
 
 1. Every article's publication date: the ``dates`` stage's (given, markup, dateline, or inferred from
    the article alone); an article still undated is inferred again with ``near`` = the dates of the dated
-   articles that share the most names with it (``pubdate.infer``), and its time expressions resolved
-   against that date. The result, marked ``source: inferred``, is one ``published`` record per article.
+   articles that share the most names with it, and ``reported`` = the date of the event in those articles
+   that its lead reports best (``pubdate.infer``), and its time expressions resolved against that date.
+   The result, marked ``source: inferred``, is one ``published`` record per article.
 2. Events: sentences holding a DATE/TIME resolved to a day or an ISO week and naming an actor (a quote's
    speaker or a capitalised name). Events in different articles join when their dates agree (a day
    inside a week agrees with it) and they share a name or two content words; each group keeps every
    citation. Events whose wording overlaps strongly but whose dates disagree are reported as conflicts.
+   A definite noun ("after the vote") brings the words of its first mention in the article ("vote of no
+   confidence from party MPs"), so a sentence that names an event only by its head noun still joins it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ These Those His Her Their Its Mr Mrs Ms Lord Former Meanwhile However Speaking E
 Thousands""".split()) | frozenset(
     w.capitalize() for w in [*timex.MONTHS, *timex.WEEKDAYS])
 NEAR_ARTICLES = 5  # dated articles (most shared names) whose dates place an undated article
+LEAD_SENTENCES = 3  # headline, standfirst, first paragraph: where an article says what its news is
+# An event of a related article is the one a lead sentence reports when they share at least this many
+# content words and this Jaccard overlap (names alone, "Corbyn", "Labour", "leader", are not enough).
+REPORTED_MIN_SHARED = 3
+REPORTED_MIN_JACCARD = 0.15
 
 
 def names(text: str) -> set[str]:
@@ -48,6 +56,25 @@ def names(text: str) -> set[str]:
 
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
+
+
+_DEFINITE = re.compile(r"\bthe\s+([a-z]{3,})\b")
+_MENTION_WORDS = 6  # words of a first mention taken: "vote of no confidence from party MPs"
+
+
+def antecedent_words(text: str, sentence_start: int, sentence: str) -> set[str]:
+    """Content words of the first mention, earlier in ``text``, of each definite noun in ``sentence``."""
+    out: set[str] = set()
+    for m in _DEFINITE.finditer(sentence):
+        noun = m[1]
+        if noun in STOPWORDS:
+            continue
+        first = re.search(rf"\b{noun}\b", text[:sentence_start])
+        if first is None:
+            continue
+        phrase = re.split(r"[.,;:!?\n“”\"]", text[first.start():first.start() + 80])[0]
+        out |= content_words(" ".join(phrase.split()[:_MENTION_WORDS + 1]))
+    return out
 
 
 def _day(value: str) -> tuple[str, date, date] | None:
@@ -70,22 +97,42 @@ def article_dates(articles: Iterable[tuple[Article, dict[str, Any]]]) -> dict[st
     """Every article's publication date (given or inferred) with its resolved time expressions."""
     summaries: dict[str, tuple[set[str], dict[str, Any]]] = {}
     texts: dict[str, Article] = {}
+    dated_events: dict[str, list[tuple[frozenset[str], date, date]]] = {}
     for article, payload in articles:
         summaries[article.id] = (names(article.clean.text), payload)
         if not payload.get("published"):
             texts[article.id] = article
+        else:
+            dated_events[article.id] = [(frozenset(e["words"]), *_day(e["date"])[1:])  # type: ignore[misc]
+                                        for e in events(article, payload, [])]
     dated = {aid: date.fromisoformat(p["published"]["value"][:10])
              for aid, (_n, p) in summaries.items() if p.get("published")}
     out = {aid: dict(p) for aid, (_n, p) in summaries.items()}
     for aid, article in texts.items():
         mine = summaries[aid][0]
         ranked = sorted(((len(mine & summaries[o][0]), o) for o in dated), reverse=True)
-        near = [dated[o] for shared, o in ranked[:NEAR_ARTICLES] if shared >= 2]
-        inferred = pubdate.infer(article.clean.text, near=near)
+        related = [o for shared, o in ranked[:NEAR_ARTICLES] if shared >= 2]
+        near = [dated[o] for o in related]
+        event = lead_event(article.clean.text, [e for o in related for e in dated_events.get(o, [])])
+        inferred = pubdate.infer(article.clean.text, near=near, reported=[event] if event else [])
         if inferred is None:
             continue
         out[aid] = dates_payload(article, inferred=inferred, near=len(near))
     return out
+
+
+def lead_event(text: str, dated: list[tuple[frozenset[str], date, date]]) -> tuple[date, date] | None:
+    """(first, last day) of the dated event that the article's lead reports best, if one does."""
+    lead = [m.group() for m in _SENTENCE.finditer(text) if m.group().strip()][:LEAD_SENTENCES]
+    best: tuple[float, date, date] | None = None
+    for sentence in lead:
+        mine = content_words(sentence)
+        for words, first, last in dated:
+            shared = len(mine & words)
+            overlap = shared / max(1, len(mine | words))
+            if shared >= REPORTED_MIN_SHARED and overlap >= REPORTED_MIN_JACCARD and (best is None or overlap > best[0]):
+                best = (overlap, first, last)
+    return (best[1], best[2]) if best else None
 
 
 def dates_payload(article: Article, *, inferred: pubdate.Inferred | None = None, near: int = 0) -> dict[str, Any]:
@@ -142,19 +189,20 @@ def events(article: Article, dates: dict[str, Any], quotes: list[dict[str, Any]]
             value = t["value"][:10] if re.match(r"\d{4}-\d\d-\d\d", t["value"]) else t["value"]
             if value not in seen:
                 seen.add(value)
-                out.append(_event(article.id, value, start, end, sentence, t, published, actors))
+                out.append(_event(article.id, value, start, end, sentence, t, published, actors,
+                                  antecedent_words(article.clean.text, m.start(), m.group())))
     return out
 
 
 def _event(article_id: str, value: str, start: int, end: int, sentence: str, t: dict[str, Any],
-           published: dict[str, Any], actors: list[str]) -> dict[str, Any]:
+           published: dict[str, Any], actors: list[str], extra_words: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
     return {"article_id": article_id, "date": value, "granularity": _day(value)[0],  # type: ignore[index]
             "start": start, "end": end, "text": sentence,
             "timex": {"text": t["text"], "start": t["start"], "end": t["end"], "value": t["value"],
                       "anchor": t.get("anchor", "")},
             "date_inferred": published.get("source") == "inferred",
             "published": published.get("value"), "actors": actors,
-            "words": sorted(content_words(sentence))}
+            "words": sorted(content_words(sentence) | extra_words)}
 
 
 def group(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
