@@ -81,8 +81,10 @@ def measure(engine: str, corpus_path: Path, work: Path, stages: list[str] | None
 def _child(engine: str, corpus_path: str, work: str, stages_arg: str) -> dict[str, Any]:
     """Inside the child: run the engine and report counts and phase times."""
     from storytrace.settings import Settings
+    from storytrace.stages import STAGES
 
-    stages = None if stages_arg == "all" else stages_arg.split(",")
+    # "all" = every per-article stage (the model's included), for both engines alike
+    stages = list(STAGES) if stages_arg == "all" else stages_arg.split(",")
     workers = int(engine.removeprefix("local").removeprefix("spark"))
     settings = Settings(db=Path(work) / "bench.db", jobs=workers if engine.startswith("local") else 1,
                         progress=False)
@@ -95,10 +97,6 @@ def _child(engine: str, corpus_path: str, work: str, stages_arg: str) -> dict[st
             report = corpus.ingest([corpus_path])
             ingest_s = time.perf_counter() - start
             start = time.perf_counter()
-            if stages is None:
-                from storytrace.stages import STAGES
-
-                stages = list(STAGES)
             counts = corpus.analyze(stages)
             analyze_s = time.perf_counter() - start
         return {"documents": documents, "articles": report.added, "errors": len(report.errors),
