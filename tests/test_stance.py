@@ -113,3 +113,25 @@ def test_stance_changes_use_inferred_dates_without_a_manifest(tmp_path):
     changed = {(a["holder"], a["target"]) for a in summary["top"] if a["changes"]}
     assert ("Tom Watson", "Jeremy Corbyn") in changed and ("Len McCluskey", "Jeremy Corbyn") in changed
     assert changes
+
+
+def test_evaluation_in_a_quotation_and_naming_someone_as_something() -> None:
+    from storytrace.analyze import stance
+
+    assert stance.CUES  # the evaluative cues are part of the rule set
+    narrative = [c for c in stance.CUES if c.kind == "transitive" and c.pattern.search("called Jane Roe a “disgrace”")]
+    assert narrative and narrative[0].polarity == "oppose"
+    quoted = [c for c in stance.CUES if c.kind == "eval" and c.pattern.search("Donald Trump may lie")]
+    assert quoted and quoted[0].polarity == "oppose"
+    assert any(c.kind == "eval" and c.polarity == "support" and c.pattern.search("far and away the superior candidate")
+               for c in stance.CUES)
+
+
+def test_stance_bench_reads_the_polnear_label_splits() -> None:
+    from storytrace.bench import stance as bench
+
+    rows = bench.labels()
+    splits = {r["split"] for r in rows}
+    assert {"seeds", "unseen", "tune", "heldout"} <= splits
+    assert len({r["article"] for r in rows if r["split"] in ("tune", "heldout")}) >= 15
+    assert all(r["end"] > r["start"] for r in rows)

@@ -12,6 +12,10 @@ failed"), then given
   ("quit", "stay as leader", "no confidence", "leadership challenge") the person whose leadership is at
   issue: a name or leader phrase ("the Labour leader") before the cue, else the article's focal person
   (the person named most often); such stances also carry the proposition "<target> should stay as leader";
+- evaluation: "called Clinton a disgrace" (a naming verb, a person, an evaluative noun or adjective) is a
+  transitive cue whose polarity is the evaluation's; inside a quotation with a resolved speaker, an evaluative
+  word ("a fraud", "may lie", "the superior candidate") is the speaker's stance toward the person the
+  sentence names nearest to it (not the speaker), else toward the article's focal person;
 - a **polarity**: support / oppose / neutral, flipped by a negation just before the cue ("no leadership
   challenge", "could not carry on", "refused to quit"); "refused to be drawn" and its kin are neutral; a
   cue marked as past ("previously backed") is skipped, a conditional or modal one ("could resign if")
@@ -130,6 +134,10 @@ class _Names:
             if name.endswith(("’s", "'s")):
                 name = name[:-2]
             raw_mentions.append((start, start + len(name), name))
+        # A single capitalised word the article also writes in lower case is a common word at a sentence or
+        # headline start ("Other major unions", "Flight attendants' union"), not a name.
+        lower_words = set(re.findall(r"(?<![\w’'-])[a-z][\w’'-]*", text))
+        raw_mentions = [(s, e, n) for s, e, n in raw_mentions if " " in n or n.casefold() not in lower_words]
         self.first: dict[str, set[str]] = defaultdict(set)
         for speaker in speakers:
             parts = speaker.split()
@@ -195,6 +203,14 @@ def _c(pattern: str, polarity: str, kind: str, weight: float = 0.8) -> Cue:
     return Cue(re.compile(pattern, re.I), polarity, kind, weight)
 
 
+# Evaluative words of political talk (general English, not taken from any labelled article's wording).
+_NEGATIVE = (r"disgrace(?:ful)?|fraud|liar|lies|lying|(?:may|will|would|could)\s+lie|dishonest|corrupt|unfit|"
+             r"unqualified|dangerous|reckless|incompetent|pathetic|disgusting|outrageous|unstable|desperate|"
+             r"bigot(?:ed)?|racist|sexist|misogynist|xenophobe|demagogue|bully|hypocrite|hypocritical|"
+             r"cannot\s+be\s+trusted|can['’]t\s+be\s+trusted|not\s+fit|failed\s+(?:leader|president|candidate)")
+_POSITIVE = (r"champion|superior\s+candidate|(?:absolutely|completely|exactly)\s+right|great\s+(?:leader|president|"
+             r"candidate)|brilliant|honou?red\s+by|(?:enormous|great|deep|tremendous)\s+respect|"
+             r"(?:strong|effective|real)\s+leader|well[-\s]qualified|most\s+qualified")
 CUES: tuple[Cue, ...] = (
     # neutral: refusing to take a side
     _c(r"\b(?:refused|refuses|refusing|declined|declines|declining)\s+to\s+(?:be\s+drawn|intervene|comment|say|"
@@ -250,6 +266,16 @@ CUES: tuple[Cue, ...] = (
        r"condemned|condemns|slammed|slams|blasted|blasts|accused|accuses|accusing|denounced|denounces|mocked|mocks|"
        r"ripped|rips|hammered|hammers|lambasted|opposed|opposes|oppose|opposing|goes\s+after|went\s+after|"
        r"turned\s+on|turns\s+on)\b", "oppose", "transitive", 0.75),
+    # naming someone as something: "called Hillary Clinton a 'disgrace'", "described him as a champion"
+    _c(r"\b(?:call(?:s|ed|ing)?|describ(?:es|ed|ing)|brand(?:s|ed|ing)|label(?:s|l?ed|l?ing)|dubb(?:ed|ing))\s+"
+       r"(?=(?:(?:Mr\.?|Ms\.?|Mrs\.?|Sen\.?|Gov\.?)\s+)?(?:[A-Z][\w.’'-]*\s+){1,3}(?:as\s+)?(?:an?\s+|the\s+)?"
+       rf"(?:\w+\s+){{0,2}}[“\"‘']?(?:{_NEGATIVE})\b)", "oppose", "transitive", 0.85),
+    _c(r"\b(?:call(?:s|ed|ing)?|describ(?:es|ed|ing)|brand(?:s|ed|ing)|label(?:s|l?ed|l?ing)|dubb(?:ed|ing))\s+"
+       r"(?=(?:(?:Mr\.?|Ms\.?|Mrs\.?|Sen\.?|Gov\.?)\s+)?(?:[A-Z][\w.’'-]*\s+){1,3}(?:as\s+)?(?:an?\s+|the\s+)?"
+       rf"(?:\w+\s+){{0,2}}[“\"‘']?(?:{_POSITIVE})\b)", "support", "transitive", 0.85),
+    # inside a quotation: evaluative words aimed at the person the sentence names
+    _c(rf"\b(?:{_NEGATIVE})\b", "oppose", "eval", 0.6),
+    _c(rf"\b(?:{_POSITIVE})\b", "support", "eval", 0.6),
     # inside a quotation: the speaker's sympathy with the leader under attack
     _c(r"\b(?:political\s+lynching|lynching|decent\s+man|made\s+of\s+(?:stronger|sterner)\s+stuff|man\s+of\s+steel|"
        r"coup|plotters?)\b", "support", "quote", 0.7),
@@ -342,6 +368,28 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
     clause_start = max([s_start] + [s_start + m.end() for m in _CLAUSE.finditer(before)])
     # -- target
     target: Mention | None = None
+    if cue.kind == "eval":
+        if quote is None or quote.get("kind") not in ("direct", "partial"):
+            return None  # the reporter's own words, or a paraphrase, are not the holder's evaluation
+        # only a plain negation turns an evaluation round ("is not a liar"), not "a lawsuit against him"
+        negated = bool(re.search(r"\b(?:not|never|n[o’']t)\s+(?:\w+\s+){0,2}$|n[’']t\s+(?:\w+\s+){0,2}$",
+                                 before[-40:], re.I))
+        polarity = _FLIP[cue.polarity] if negated else cue.polarity
+        others = [m for m in mentions if m.kind == "person" and m.name != quote["speaker"]]
+        # the person the evaluation is said of: the nearest named before it in its clause ("Trump is such a
+        # liar"), else one just after it, else (a pronoun: "She's a disgrace") the article's focal person
+        earlier = [m for m in others if clause_start <= m.start < c_start]
+        later = [m for m in others if c_end <= m.start <= c_end + 40]
+        if earlier or later:
+            target = earlier[-1] if earlier else later[0]
+        elif names.focal and names.focal != quote["speaker"]:
+            target = Mention(c_start, c_start, names.focal, "person", pronoun=True)
+        if target is None:
+            return None
+        return {"holder": quote["speaker"], "holder_kind": _kind_of(names, quote["speaker"]), "target": target.name,
+                "target_kind": target.kind, "concept": target.name, "polarity": polarity, "kind": cue.kind,
+                "source": "quote", "quote_speaker": quote["speaker"], "negated": negated, "hedged": hedged,
+                "confidence": round(confidence, 3)}
     if cue.kind == "transitive":
         after = text[c_end:s_end]
         nxt = [m for m in mentions if c_end <= m.start <= c_end + 40]

@@ -12,8 +12,10 @@ target, polarity and the raw offsets of the sentence part that shows it; never a
 - stances the reader must infer from tone alone are not labelled.
 
 Splits: ``seeds`` (the five seed articles, 21 labels; the rules were written while reading them, so this
-measures fit, not generalisation), ``unseen`` (PolNeAR dev articles never read while writing the rules),
-``dev`` and ``all`` (both). Articles are read from ``examples/`` (seeds; set by the project) and from
+measures fit, not generalisation), ``unseen`` (one PolNeAR dev article, 4 labels, never read while writing the
+rules), ``dev`` and ``all`` (seeds + unseen), and from ``stances_polnear_dev.tsv`` (18 PolNeAR dev articles,
+labelled before the system was run on them): ``tune`` (9 articles, 19 labels: error analysis allowed),
+``heldout`` (9 articles, 23 labels: the final figure only), ``polnear`` (both) and ``everything`` (every label). Articles are read from ``examples/`` (seeds; set by the project) and from
 ``<data>/polnear/dev/text`` (or ``<data>/dev/text``).
 
 Scoring: a label is correct when the system's article-level polarity for a holder/target pair whose names
@@ -36,11 +38,23 @@ from storytrace.settings import Settings
 from storytrace.stages import STAGES
 
 CLASSES = ("support", "oppose", "neutral", "mixed")
-SPLITS = ("seeds", "unseen", "dev", "all")
+SPLITS = ("seeds", "unseen", "dev", "all", "tune", "heldout", "polnear", "everything")
+LABEL_FILES = ("stances.tsv", "stances_polnear_dev.tsv")
+
+
+def _selected(row_split: str, split: str) -> bool:
+    if split == "everything":
+        return True
+    if split in ("all", "dev"):
+        return row_split in ("seeds", "unseen")
+    if split == "polnear":
+        return row_split in ("tune", "heldout")
+    return row_split == split
 
 
 def labels() -> list[dict[str, Any]]:
-    text = (resources.files("storytrace.resources") / "benchmarks" / "stances.tsv").read_text(encoding="utf-8")
+    text = "\n".join((resources.files("storytrace.resources") / "benchmarks" / name).read_text(encoding="utf-8")
+                     for name in LABEL_FILES)
     rows = []
     for line in text.splitlines():
         if line.startswith("#") or not line.strip():
@@ -68,7 +82,7 @@ def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str
     """Score article-level stances on the labelled set; ``split`` is seeds, unseen, dev or all."""
     if split not in SPLITS:
         raise BenchmarkError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    wanted = [r for r in labels() if split in ("all", "dev") or r["split"] == split]
+    wanted = [r for r in labels() if _selected(r["split"], split)]
     articles = list(dict.fromkeys(r["article"] for r in wanted))[:limit]
     wanted = [r for r in wanted if r["article"] in articles]
     settings = Settings()
