@@ -28,7 +28,7 @@ punctuation; the source is the mention as written ("he", "The Labour peer"); the
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,17 +215,42 @@ def quote_regions(text: str, start: int, end: int, *,
     return regions, False
 
 
+_MARK = re.compile(r"[“”\"]")
+_WORD_RUN = re.compile(r"\w+")
+
+
+def _at_least_words(text: str, span: tuple[int, int], n: int) -> bool:
+    """Whether ``text[span]`` holds at least ``n`` words, reading no further than the n-th."""
+    found = 0
+    for _ in _WORD_RUN.finditer(text, span[0], span[1]):
+        found += 1
+        if found >= n:
+            return True
+    return False
+
+
+# Characters before a sentence stop searched for its last word (abbreviation check); words are shorter.
+_WORD_WINDOW = 100
+# More tokens than any source mention _source_left accepts (12 words, plus a bracketed affiliation).
+_MAX_SOURCE_TOKENS = 40
+
+
 def _sentence_ends(text: str, start: int, end: int, regions: list[tuple[int, int]]) -> list[int]:
     """Offsets where sentences end inside [start, end), never inside a quote region unless at its close."""
+    starts = [s for s, _ in regions]  # regions are sorted and disjoint: bisect, not a scan (long texts)
+    closes = {e for _, e in regions}
+
     def inside(i: int) -> bool:
-        return any(s < i < e for s, e in regions)
+        k = bisect_left(starts, i) - 1
+        return k >= 0 and regions[k][0] < i < regions[k][1]
 
     ends: list[int] = []
     for m in re.finditer(r"[.!?…]+[”\"’)]*(?=\s+[“\"‘(]?[A-Z0-9])", text[start:end]):
         i = start + m.end()
-        if inside(i - 1) and not any(e == i for _, e in regions):
+        if inside(i - 1) and i not in closes:
             continue
-        word = re.search(r"([\w.]+)[.!?]*[”\"’)]*$", text[start:i])
+        # the word before the stop; a bounded window keeps this linear in the paragraph's length
+        word = re.search(r"([\w.]+)[.!?]*[”\"’)]*$", text[max(start, i - _WORD_WINDOW):i])
         if word and m.group().startswith("."):
             w = word.group(1).rstrip(".").lower()
             if w in _ABBREV or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(?:\w\.)+\w", w):
@@ -348,21 +373,25 @@ class _Paragraph:
     def __init__(self, text: str, start: int, end: int, open_at_start: bool) -> None:
         self.start, self.end = start, end
         self.regions, self.left_open = quote_regions(text, start, end, open_at_start=open_at_start)
+        self.region_starts = [s for s, _ in self.regions]
+        self.marks = [start + m.start() for m in _MARK.finditer(text[start:end])]
         self.tokens = _tokens(text, start, end)
         self.starts = [t[0] for t in self.tokens]
         self.sentence_ends = _sentence_ends(text, start, end, self.regions)
+
+    def has_mark(self, span: tuple[int, int]) -> bool:
+        """Whether a quotation mark (“ ” ") lies inside ``span`` (a bisect: no slice of the text)."""
+        k = bisect_left(self.marks, span[0])
+        return k < len(self.marks) and self.marks[k] < span[1]
 
     def token_index(self, offset: int) -> int:
         """Index of the first token starting at or after ``offset``."""
         return bisect_left(self.starts, offset)
 
     def sentence_of(self, offset: int) -> tuple[int, int]:
-        prev = self.start
-        for e in self.sentence_ends:
-            if offset < e:
-                return prev, e
-            prev = e
-        return prev, self.end
+        k = bisect_right(self.sentence_ends, offset)  # the first sentence end after offset (ends are sorted)
+        prev = self.sentence_ends[k - 1] if k > 0 else self.start
+        return (prev, self.sentence_ends[k]) if k < len(self.sentence_ends) else (prev, self.end)
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
@@ -378,10 +407,10 @@ def _frame_before(text: str, para: _Paragraph, q_start: int, floor: int) -> tupl
     lead = text[floor:q_start]
     if not re.search(r"[:,]\s*$", lead) and lead.strip():
         return None, False
-    toks = [t for t in para.tokens if floor <= t[0] < q_start]
+    base = para.token_index(floor)
+    toks = para.tokens[base : para.token_index(q_start)]
     if not toks:
         return None, False
-    base = para.tokens.index(toks[0])
     # the cue verb nearest the end of the lead-in, within a few words of the colon ("said in a statement:")
     for k in range(len(toks) - 1, max(-1, len(toks) - 9), -1):
         word = toks[k][2]
@@ -555,18 +584,19 @@ def _parse_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]
     """Parse the sentences holding an unused lexicon cue and read attributions off the parse."""
     from storytrace.nlp import attribution
 
-    used = [f.cue for f in found if f.cue is not None]
+    used = _Spans([f.cue for f in found if f.cue is not None])
+    index = _Spans(taken)
     sentences: list[tuple[int, int, list[tuple[int, int]]]] = []
     for para in paras:
         prev = para.start
         for sent_end in para.sentence_ends:
             s_start, s_end = _strip(text, prev, sent_end)
             prev = sent_end
-            if s_start >= s_end or _inside_any((s_start, s_end), taken):
+            if s_start >= s_end or index.covers((s_start, s_end)):
                 continue
-            cands = [(s, e) for s, e, w in para.tokens
-                     if s_start <= s < s_end and attribution.is_candidate(w)
-                     and not _overlaps((s, e), used) and not _overlaps((s, e), taken) and not _in_quote(para, s)]
+            cands = [(s, e) for s, e, w in para.tokens[para.token_index(s_start) : para.token_index(s_end)]
+                     if attribution.is_candidate(w)
+                     and not used.overlaps((s, e)) and not index.overlaps((s, e)) and not _in_quote(para, s)]
             if cands:
                 sentences.append((s_start, s_end, cands))
     docs = attribution.parse([text[s:e] for s, e, _ in sentences])
@@ -607,19 +637,51 @@ def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(a[0] < e and s < a[1] for s, e in spans)
 
 
+class _Spans:
+    """Spans sorted by start with a running maximum of their ends: overlap and containment queries in
+    O(log n) rather than a scan of every span (a text with thousands of quotations stays linear)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = sorted(spans)
+        self.starts = [s for s, _ in self.spans]
+        self.max_end: list[int] = []
+        top = -1
+        for _, e in self.spans:
+            top = max(top, e)
+            self.max_end.append(top)
+
+    def overlaps(self, a: tuple[int, int]) -> bool:
+        k = bisect_left(self.starts, a[1])  # spans starting before a ends
+        return k > 0 and self.max_end[k - 1] > a[0]
+
+    def covers(self, a: tuple[int, int]) -> bool:
+        k = bisect_left(self.starts, a[0] + 1)  # spans starting at or before a starts
+        return k > 0 and self.max_end[k - 1] >= a[1]
+
+    def overlapping(self, a: tuple[int, int]) -> list[tuple[int, int]]:
+        out = []
+        for j in range(bisect_left(self.starts, a[1]) - 1, -1, -1):
+            if self.max_end[j] <= a[0]:
+                break  # every earlier span ends before a starts
+            if self.spans[j][1] > a[0]:
+                out.append(self.spans[j])
+        return out[::-1]
+
+
 def _cue_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]]) -> list[Found]:
     out: list[Found] = []
+    index = _Spans(taken)
     for para in paras:
         prev = para.start
         for sent_end in para.sentence_ends:
             s_start, s_end = _strip(text, prev, sent_end)
             prev = sent_end
-            if s_start >= s_end or _overlaps((s_start, s_end), taken) and _inside_any((s_start, s_end), taken):
+            if s_start >= s_end or index.covers((s_start, s_end)):
                 continue
             lo, hi = bisect_left(para.starts, s_start), bisect_left(para.starts, s_end) - 1
             if lo > hi:
                 continue
-            out += _sentence_attributions(text, para, lo, hi, taken)
+            out += _sentence_attributions(text, para, lo, hi, index)
     return out
 
 
@@ -628,13 +690,13 @@ def _inside_any(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 
 def _in_quote(para: _Paragraph, offset: int) -> bool:
-    return any(s < offset < e for s, e in para.regions)
+    k = bisect_left(para.region_starts, offset) - 1  # regions are sorted and disjoint
+    return k >= 0 and para.regions[k][0] < offset < para.regions[k][1]
 
 
-def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int,
-                           taken: list[tuple[int, int]]) -> list[Found]:
+def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index: _Spans) -> list[Found]:
     toks = para.tokens
-    taken = [(s, e) for s, e in taken if s < toks[hi][1] and toks[lo][0] < e]  # only this sentence's
+    taken = index.overlapping((toks[lo][0], toks[hi][1]))  # only this sentence's
     found: list[Found] = []
     used_until = lo  # tokens before this are content or frame of an earlier attribution
     n = lo
@@ -770,6 +832,8 @@ def _trailing_frame(toks: list[tuple[int, int, str]], m: int, hi: int) -> bool:
     """Whether tokens m..hi are ``SOURCE CUE[ adjuncts].`` closing a sentence."""
     for n in range(m + 1, min(hi, m + 8) + 1):
         if _lemma(toks[n][2]) and not toks[n][2].lower().endswith("ing"):
+            if hi - n > 5:  # too long a tail to close the sentence (checked first: long sentences stay linear)
+                return False
             first, _ = _cue_at(toks, n)
             src = _source_left(toks, first, m)
             tail = [t[2] for t in toks[n + 1:hi + 1]]
@@ -796,7 +860,7 @@ def _according(text: str, para: _Paragraph, n: int, lo: int, hi: int) -> Found |
         content = (toks[e + 1][0], toks[hi][1])
     else:
         return None
-    kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+    kind = "partial" if para.has_mark(content) else "indirect"
     return Found(kind, [content], cue=cue, cue_lemma="according to", source=source, confidence=0.6)
 
 
@@ -811,8 +875,8 @@ def _postposed(text: str, para: _Paragraph, n: int, lo: int, hi: int, lemma: str
         src = _source_right(toks, n + 1, end_tok - 1) if n + 1 <= hi else None
         if src is not None and (end_tok > hi or toks[end_tok][2] in {".", "!", "?", ","}):
             content = (toks[lo][0], toks[n - 2][1])
-            if len(re.findall(r"\w+", text[content[0]:content[1]])) >= 4:
-                kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+            if _at_least_words(text, content, 4):
+                kind = "partial" if para.has_mark(content) else "indirect"
                 return Found(kind, [content], cue=(toks[n][0], toks[n][1]), cue_lemma=lemma,
                              source=(toks[src[0]][0], toks[src[1]][1]), confidence=0.6)
     return _postposed_left(text, para, n, lo, hi, lemma)
@@ -823,19 +887,22 @@ def _postposed_left(text: str, para: _Paragraph, n: int, lo: int, hi: int, lemma
     toks = para.tokens
     first, last = _cue_at(toks, n)
     j = first - 1
-    while j > lo and toks[j][2] != ",":
+    # The source must fill the words between the comma and the cue, and a source is far shorter than
+    # _MAX_SOURCE_TOKENS: a bounded look-back keeps a long sentence full of cues linear.
+    while j > lo and toks[j][2] != "," and first - j < _MAX_SOURCE_TOKENS:
         j -= 1
     if j <= lo + 2 or toks[j][2] != ",":
         return None
     src = _source_left(toks, first, j + 1)
     if src is None or src[0] != j + 1:
         return None
-    rest = [t[2] for t in toks[last + 1:hi + 1]]
-    subordinate = len(rest) > 1 and rest[0] == "," and rest[1].lower() in _SUBORDINATORS
-    if not subordinate and (len(rest) > 8 or any(_lemma(w) for w in rest)):
+    n_rest = hi - last
+    rest = [t[2] for t in toks[last + 1 : last + 1 + min(n_rest, 9)]]  # only the first few words are read
+    subordinate = n_rest > 1 and rest[0] == "," and rest[1].lower() in _SUBORDINATORS
+    if not subordinate and (n_rest > 8 or any(_lemma(w) for w in rest)):
         return None
     content = (toks[lo][0], toks[j - 1][1])
-    kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+    kind = "partial" if para.has_mark(content) else "indirect"
     return Found(kind, [content], cue=(toks[first][0], toks[last][1]), cue_lemma=lemma,
                  source=(toks[src[0]][0], toks[src[1]][1]), confidence=0.6)
 
