@@ -713,11 +713,19 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
       storytrace bench resolve --data ../shared/data --limit 10000"""),
     "stance": ("dev", """Stance accuracy and per-class P/R on the project's labelled set (seeds + PolNeAR dev articles).
 
-    Splits: seeds, dev (PolNeAR articles read while writing the rules), unseen (never read), all.
+    Splits: seeds (rules written on them), unseen (one PolNeAR article), dev / all (seeds + unseen), tune and
+    heldout (18 PolNeAR dev articles labelled before the system ran on them; heldout only for final figures),
+    polnear (tune + heldout), everything.
 
     \b
     Example:
       storytrace bench stance --data ../shared/data --split all"""),
+    "brief": ("news", """ROUGE-1/2/L F1 of the extractive brief and the lead baseline against GUM's human summaries
+    (single-article briefs of Wikinews documents; splits news, all).
+
+    \b
+    Example:
+      storytrace bench brief --data ../shared/data --json"""),
     "timex": ("test", """TIMEX3 extraction and normalisation, TempEval-3 scoring: strict/relaxed span, value and
     type F1.
 

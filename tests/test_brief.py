@@ -37,3 +37,18 @@ def test_story_brief_every_sentence_cited(tmp_path: Path) -> None:
         assert raw[s["article_id"]][s["start"]:s["end"]] == s["text"]
     page = render_story(data, format="markdown")
     assert "## Brief" in page and "172-40" in page
+
+
+def test_bench_brief_scores_rouge_on_gum_summaries() -> None:
+    from conftest import require_data
+
+    from storytrace.bench import brief as bench
+
+    data = require_data("gum")
+    docs = [d for d in bench.documents(data) if d["genre"] == "news"]
+    assert len(docs) >= 20 and all(len(d["summaries"]) == 5 and "\n\n" in d["text"] for d in docs)
+    figures = bench.run(data, split="news", limit=2)
+    assert figures["documents"] == 2
+    for name in ("brief-1", "lead-1", "brief-3", "lead-3"):
+        assert 0 < figures["systems"][name]["rouge1"]["mean"] <= figures["systems"][name]["rouge1"]["max"] <= 1
+    assert "not the multi-document part" in figures["measured"]
