@@ -14,7 +14,7 @@ from tests.conftest import EXAMPLES
 
 pyspark = pytest.importorskip("pyspark")
 
-STAGES = ["profile", "dates", "facts", "quotes", "duplicates"]
+STAGES = ["profile", "dates", "facts", "quotes", "duplicates", "variants"]
 
 
 def _input(folder: Path) -> Path:
@@ -75,16 +75,17 @@ def test_spark_and_local_engines_store_the_same_records(tmp_path):
     with Corpus(settings=spark_settings) as loaded:
         first = loaded.load(tmp_path / "out")
         assert (first.added, first.duplicates, first.errors) == (6, 1, 1)
-        assert first.corpus == {"duplicates": "loaded"}
+        assert first.corpus == {"duplicates": "loaded", "variants": "loaded"}
         # Every result is already up to date for the local engine: nothing re-runs.
         again = loaded.analyze(STAGES)
         assert all(c.done == 0 and c.errors == 0 for c in again.stages.values()), again.as_dict()
         assert again.stages["quotes"].fresh == 6 and again.stages["duplicates"].fresh == 1
+        assert again.stages["variants"].fresh == 1
 
     local_tables, spark_tables = _tables(tmp_path / "local.db"), _tables(tmp_path / "spark.db")
     for name, rows in local_tables.items():
         assert spark_tables[name] == rows, f"{name} differs between the engines"
-    assert local_tables["corpus_records"] and local_tables["stage_results"]
+    assert {r[0] for r in local_tables["corpus_records"]} == {"duplicates", "variants"}
 
     # Loading again changes nothing and duplicates nothing.
     with Corpus(settings=spark_settings) as loaded:

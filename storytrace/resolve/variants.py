@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,12 +243,19 @@ def find_variants(units: Iterable[QuoteUnit], *, min_contain: float = MIN_CONTAI
         score = match_score(prepared[i], prepared[j])
         if score >= min_contain:
             links.append((score, i, j))
-    links.sort(key=lambda t: (-t[0], t[1], t[2]))
+    return group_links(dict(enumerate(prepared)), links, guard=guard)
 
-    parent = list(range(len(prepared)))
-    canon = list(range(len(prepared)))  # per root: the index of its longest member
+
+def group_links(prepared: Mapping[int, _Prepared], links: list[tuple[float, int, int]], *,
+                guard: float = GUARD) -> list[VariantGroup]:
+    """Union the verified links (score, i, j), strongest first, into groups; ``prepared`` maps unit index to
+    unit and needs only the linked ones (the Spark engine finds and scores links elsewhere, then calls this)."""
+    links = sorted(links, key=lambda t: (-t[0], t[1], t[2]))
+    parent: dict[int, int] = {}
+    canon: dict[int, int] = {}  # per root: the index of its longest member
 
     def find(i: int) -> int:
+        parent.setdefault(i, i)
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
@@ -258,7 +265,7 @@ def find_variants(units: Iterable[QuoteUnit], *, min_contain: float = MIN_CONTAI
         ri, rj = find(i), find(j)
         if ri == rj:
             continue
-        ci, cj = canon[ri], canon[rj]
+        ci, cj = canon.get(ri, ri), canon.get(rj, rj)
         if {ci, cj} != {i, j} and match_score(prepared[ci], prepared[cj]) < guard:
             continue  # the two groups' canonicals differ: this link would chain unrelated quotations
         root, other = min(ri, rj), max(ri, rj)
@@ -266,14 +273,14 @@ def find_variants(units: Iterable[QuoteUnit], *, min_contain: float = MIN_CONTAI
         canon[root] = max((ci, cj), key=lambda k: (len(prepared[k].words), -k))
 
     members: dict[int, list[int]] = {}
-    for i in range(len(prepared)):
+    for i in sorted(parent):  # units never linked are groups of one, dropped below anyway
         members.setdefault(find(i), []).append(i)
     groups = []
     for root, idx in members.items():
         if len({prepared[i].unit.article_id for i in idx}) < 2:
             continue
-        head = prepared[canon[root]]
-        rest = sorted((i for i in idx if i != canon[root]), key=lambda i: prepared[i].unit.key)
+        head = prepared[canon.get(root, root)]
+        rest = sorted((i for i in idx if i != canon.get(root, root)), key=lambda i: prepared[i].unit.key)
         variants = [Variant(head.unit, 1.0)] + [compare(head.unit, prepared[i].unit) for i in rest]
         first = min((v.unit for v in variants), key=lambda u: (u.published or "9999", u.key != head.unit.key))
         groups.append((first.published or "9999", head.unit.key, variants, first))
@@ -376,9 +383,13 @@ def variants_stage(view: CorpusView, settings: Settings) -> CorpusOutput:
         found += loose_fragments(article.id, article.raw_text, covered, outlet=article.outlet,
                                  published=article.published)
         units.extend(found)
-    groups = find_variants(units)
+    return stage_output(len(units), find_variants(units))
+
+
+def stage_output(units: int, groups: Sequence[VariantGroup]) -> CorpusOutput:
+    """The stage's summary and records for groups found among ``units`` quotations (either engine)."""
     records = [r for g in groups for r in g.to_records()]
-    summary = {"units": len(units), "groups": len(groups), "quotations_in_groups": len(records),
+    summary = {"units": units, "groups": len(groups), "quotations_in_groups": len(records),
                "with_substantive_changes": sum(1 for g in groups if any("substantive" in m.flags for m in g.members)),
                "largest": [{"id": g.id, "size": len(g.members), "canonical": g.canonical.text[:200]}
                            for g in sorted(groups, key=lambda g: -len(g.members))[:20]]}

@@ -19,8 +19,11 @@ article of every partition it is given. What differs is only what a store did fo
 5. near-duplicates (``duplicates``), when planned, as DataFrame/RDD steps: MinHash signatures per
    article in the same pass, LSH bands grouped by key for candidate pairs, candidates verified on the
    exact shingle sets by joins, connected components on the driver over the verified edges only, and
-   each group's records built from its members' shingles. The other corpus stages (actors, variants,
-   stories, timeline, ...) run locally over the store after ``storytrace load``.
+   each group's records built from its members' shingles;
+6. quote variants (``variants``), when planned: word 3-gram postings, document frequencies and candidate
+   pairs as RDD steps, pairs scored on the executors, and the strongest-first union with its chaining
+   guard on the driver over the linked units only. The other corpus stages (actors, stories, timeline,
+   ...) run locally over the store after ``storytrace load``.
 
 Output folder: ``articles/``, ``stage_results/``, ``errors/``, ``corpus_records/``, ``corpus_results/``
 (Parquet, columns in ``scale/records.py``) and ``manifest.json`` (what ran, counts, settings).
@@ -53,7 +56,7 @@ from storytrace.stages import STAGES, Stage, plan
 # JSON Lines files at least this big are split by lines across tasks (when no sidecar/manifest applies).
 SPLIT_BYTES = 64 * 1024 * 1024
 # The corpus stages this engine computes itself; the others run locally after `storytrace load`.
-SPARK_CORPUS_STAGES = ("duplicates",)
+SPARK_CORPUS_STAGES = ("duplicates", "variants")
 
 
 @dataclass
@@ -188,8 +191,8 @@ def _first(a: tuple[Any, Prepared, list[Any]], b: tuple[Any, Prepared, list[Any]
 
 # -- per-article analysis ---------------------------------------------------------------------------------
 def _analyze_partition(items: Iterable[tuple[tuple[Any, Prepared, list[Any]], int]], settings: Settings,
-                       stage_names: list[str], boilerplate: Any, dup: bool) -> Iterator[tuple[Any, ...]]:
-    """(article row, stage rows, duplicate features or None) for each article of a partition."""
+                       stage_names: list[str], boilerplate: Any, dup: bool, var: bool) -> Iterator[tuple[Any, ...]]:
+    """(article row, stage rows, duplicate features or None, quotation units or None) for each article."""
     from storytrace.runner import input_key, run_stages
     from storytrace.store import clean_hash
 
@@ -203,12 +206,16 @@ def _analyze_partition(items: Iterable[tuple[tuple[Any, Prepared, list[Any]], in
         results = run_stages([(article, stage_names, {}) for _num, article, _p, _s in batch], settings) \
             if stages else []
         by_article: dict[str, list[tuple[Any, ...]]] = {}
+        quoted: dict[str, list[dict[str, Any]]] = {}
         for r in results:
             article_id, name = (r.article_id, r.stage) if not isinstance(r, tuple) else (r[0], r[1])
             by_article.setdefault(article_id, []).append(rec.stage_row(r, keys[article_id][name]))
+            if name == "quotes" and not isinstance(r, tuple):
+                quoted[article_id] = r.payload["quotes"]
         for num, article, prepared, sources in batch:
             row = rec.article_row(article, num=num, sources=[s for _o, s in sources], line_keys=prepared.line_keys)
-            yield row, by_article.get(article.id, []), _features(num, article) if dup else None
+            yield (row, by_article.get(article.id, []), _features(num, article) if dup else None,
+                   _units(article, quoted.get(article.id, [])) if var else None)
         batch.clear()
 
     for (_order, prepared, sources), num in items:
@@ -232,6 +239,66 @@ def _features(num: int, article: Article) -> tuple[int, str, str, bytes, bytes] 
         return None
     signature = d._Perms(d.NUM_PERM).signature(values)  # the local stage's permutations (fixed seed)
     return num, article.id, article.published or "", values.tobytes(), signature.tobytes()
+
+
+def _units(article: Article, quotes: list[dict[str, Any]]) -> list[Any]:
+    """The article's quotation units for variant grouping, as the local ``variants`` stage makes them."""
+    from storytrace.resolve.variants import loose_fragments, units_from_quotes
+
+    found = units_from_quotes(article.id, quotes, outlet=article.outlet, published=article.published)
+    covered = [(q["content_start"], q["content_end"]) for q in quotes]
+    return found + loose_fragments(article.id, article.raw_text, covered, outlet=article.outlet,
+                                   published=article.published)
+
+
+# -- quote variants as Spark steps ------------------------------------------------------------------------------
+def _grams(unit: Any) -> set[str]:
+    """A unit's word 3-grams as strings (the local stage hashes them; strings hash alike in every process)."""
+    from storytrace.resolve.variants import words
+
+    w = words(unit.text)
+    return {"\x00".join(w[i : i + 3]) for i in range(len(w) - 2)}
+
+
+def _pairs(posting: tuple[str, Iterable[tuple[int, str, int]]]) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
+    units = sorted(posting[1])
+    for a, b in combinations(units, 2):
+        if a[1] != b[1]:  # units of one article never link
+            yield (a[0], b[0]), (1, min(a[2], b[2]))
+
+
+def _score(pair: tuple[int, tuple[tuple[int, Any], Any]]) -> list[tuple[float, int, int]]:
+    from storytrace.resolve import variants as v
+
+    j, ((i, ui), uj) = pair
+    score = v.match_score(v._prepare(ui), v._prepare(uj))
+    return [(score, i, j)] if score >= v.MIN_CONTAIN else []
+
+
+def _variants(done: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str, str | None, dict[str, Any]]]]:
+    """Quote-variant groups: 3-gram postings, document frequencies and candidate pairs as RDD steps, pairs
+    scored on the executors; the strongest-first union with its chaining guard runs on the driver over the
+    linked units only (``variants.group_links``)."""
+    from pyspark import StorageLevel
+
+    from storytrace.resolve import variants as v
+
+    units = (done.flatMap(lambda d: [((d[0][0], n), u) for n, u in enumerate(d[3] or [])])
+             .sortByKey().zipWithIndex().map(lambda x: (x[1], x[0][1])).persist(StorageLevel.MEMORY_AND_DISK))
+    grams = units.map(lambda ku: (ku[0], ku[1].article_id, _grams(ku[1])))
+    common = grams.flatMap(lambda g: ((x, 1) for x in g[2])).reduceByKey(lambda a, b: a + b) \
+        .filter(lambda gc: gc[1] <= v.MAX_DF)
+    posting = grams.flatMap(lambda g: ((x, (g[0], g[1], len(g[2]))) for x in g[2]))
+    pairs = (posting.join(common).map(lambda p: (p[0], p[1][0])).groupByKey().flatMap(_pairs)
+             .reduceByKey(lambda a, b: (a[0] + b[0], a[1]))
+             .filter(lambda kv: kv[1][0] >= max(1.0, v.MIN_SHARED * kv[1][1]))
+             .keys())
+    links = (pairs.join(units).map(lambda x: (x[1][0], (x[0], x[1][1]))).join(units).flatMap(_score).collect())
+    linked = sc.broadcast({k for _s, i, j in links for k in (i, j)})
+    prepared = {k: v._prepare(u) for k, u in units.filter(lambda ku: ku[0] in linked.value).collect()}
+    out = v.stage_output(units.count(), v.group_links(prepared, links))
+    units.unpersist()
+    return out.summary, list(out.records)
 
 
 # -- near-duplicates as Spark steps ---------------------------------------------------------------------------
@@ -272,7 +339,7 @@ def _group_records(members: Iterable[tuple[int, str, str, bytes]]) -> list[tuple
     return [(out[0].article_id, [{"article_id": a, **payload} for _k, a, payload in group.to_records()])]
 
 
-def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
+def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str, str | None, dict[str, Any]]]]:
     """Near-duplicate groups over the features RDD; returns the local stage's summary and records."""
     b, r = _bands()
     sigs = features.map(lambda f: (f[0], f[4]))
@@ -306,7 +373,7 @@ def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str,
               .flatMap(lambda kv: _group_records(kv[1]))
               .collect())
     groups.sort(key=lambda g: g[0])
-    records: list[tuple[str, str, dict[str, Any]]] = []
+    records: list[tuple[str, str | None, dict[str, Any]]] = []
     largest = []
     for n, (_head, rows) in enumerate(groups):
         gid = f"d{n + 1}"
@@ -366,7 +433,9 @@ def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, st
             runnable.append(stage)
     names = [s.name for s in runnable]
     dup = any(c.name == "duplicates" for c in corpus_stages) and "profile" in names
-    report.local = [c.name for c in corpus_stages if not (c.name == "duplicates" and dup)]
+    var = any(c.name == "variants" for c in corpus_stages) and "quotes" in names
+    report.local = [c.name for c in corpus_stages if not (c.name == "duplicates" and dup)
+                    and not (c.name == "variants" and var)]
 
     files, input_errors = input_files(list(inputs))
     report.inputs = len(files)
@@ -419,7 +488,7 @@ def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, st
     boilerplate = sc.broadcast({o: frozenset(k) for o, k in lines.items()})
     mark = report.lap("boilerplate", mark)
 
-    done = (articles.mapPartitions(lambda it: _analyze_partition(it, settings, names, boilerplate, dup))
+    done = (articles.mapPartitions(lambda it: _analyze_partition(it, settings, names, boilerplate, dup, var))
             .persist(StorageLevel.MEMORY_AND_DISK))
     prepared.unpersist()
     write = {"compression": "snappy"}
@@ -441,13 +510,19 @@ def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, st
                         for n, (key, article_id, payload) in enumerate(records)]
         result_rows.append(("duplicates", rec.dumps(summary)))
         report.stages["duplicates"] = {"done": 1, "error": 0, "groups": summary["groups"]}
+    if var:
+        summary, records = _variants(done, sc)
+        corpus_rows += [("variants", n, key, article_id, rec.dumps(payload))
+                        for n, (key, article_id, payload) in enumerate(records)]
+        result_rows.append(("variants", rec.dumps(summary)))
+        report.stages["variants"] = {"done": 1, "error": 0, "groups": summary["groups"]}
     spark.createDataFrame(corpus_rows, _schema(rec.CORPUS_RECORD_COLUMNS)) \
         .write.mode("overwrite").parquet(str(out / "corpus_records"))
     spark.createDataFrame(result_rows, _schema(rec.CORPUS_RESULT_COLUMNS)) \
         .write.mode("overwrite").parquet(str(out / "corpus_results"))
     done.unpersist()
     articles.unpersist()
-    report.lap("duplicates", mark)
+    report.lap("corpus", mark)
     report.seconds = round(time.perf_counter() - started, 2)
     manifest = {"engine": "spark", "master": sc.master, "spark": spark.version, "stages": names,
                 "settings": settings.as_dict(), "report": report.as_dict()}
