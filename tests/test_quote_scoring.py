@@ -396,7 +396,7 @@ def test_run_breaks_figures_down_by_outlet(tmp_path: Path) -> None:
     def half_right(text: str, article_id: str) -> list[Quote]:
         return perfect[article_id] if article_id.startswith("aa") else []
 
-    f = quotes.run(tmp_path, split="dev", extractor=half_right)
+    f = quotes.run(tmp_path, split="dev", extractor=half_right, speed=False)
     json.dumps(f)
     assert f["extractor"].endswith("half_right")
     assert f["articles"] == 2 and f["gold_attributions"] == 6 and f["predicted_attributions"] == 3
@@ -420,7 +420,7 @@ def test_baseline_finds_direct_quotes_with_cue_and_source() -> None:
 def test_default_extractor_is_named_in_the_figures(tmp_path: Path) -> None:
     root = tmp_path / "polnear"
     write_split(root, "dev", {"aa_2016_x": [("0001", synthetic_ann())]}, {"aa_2016_x": ARTICLE})
-    assert quotes.run(root, split="dev")["extractor"] == quotes.default_extractor()[0]
+    assert quotes.run(root, split="dev", speed=False)["extractor"] == quotes.default_extractor()[0]
 
 
 # -- real PolNeAR dev files -------------------------------------------------------------------------------
@@ -447,7 +447,7 @@ def test_reader_on_real_dev_files() -> None:
 def test_gold_against_itself_scores_one_everywhere_on_dev() -> None:
     data = require_data("polnear", "dev")
     perfect = {a.name: [g.to_quote(a.name) for g in a.attributions] for a in load_split(data.parent, "dev")}
-    f = quotes.run(data.parent, split="dev", extractor=lambda text, article_id: perfect[article_id])
+    f = quotes.run(data.parent, split="dev", extractor=lambda text, article_id: perfect[article_id], speed=False)
     for subset in quote_scoring.SUBSETS:
         for role in quote_scoring.ROLES:
             for mode in quote_scoring.MODES:
@@ -471,10 +471,19 @@ BASELINE_FLOORS = {
 
 def test_quality_gate_baseline_on_a_dev_slice() -> None:
     data = require_data("polnear", "dev")
-    f = quotes.run(data.parent, split="dev", limit=20, extractor=quote_baseline.extract)
+    f = quotes.run(data.parent, split="dev", limit=20, extractor=quote_baseline.extract, speed=False)
     assert f["articles"] == 20
     measured = {k: f[k[0]][k[1]][k[2]]["f1"] for k in BASELINE_FLOORS}
     below = {k: (v, BASELINE_FLOORS[k]) for k, v in measured.items() if v < BASELINE_FLOORS[k]}
     assert not below, f"F1 below the pinned floors (measured, floor): {below}"
     assert f["DIRECT"]["who_said_what"]["f1"] >= 0.21
     assert f["direct_speaker_accuracy"]["accuracy"] >= 0.36
+
+
+def test_analysis_speed_runs_the_products_per_article_stages_on_real_articles():
+    from tests.conftest import EXAMPLES
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.txt"))[:2]]
+    figures = quotes.analysis_speed(texts, processes=1)
+    assert figures["articles"] == 2 and figures["stage_errors"] == 0
+    assert figures["articles_per_second"] > 0

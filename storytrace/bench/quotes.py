@@ -4,7 +4,8 @@ Runs an extractor over every article of a split (one annotation per article: the
 order), scores its ``Quote`` records with ``quote_scoring`` (definitions there), and returns the figures:
 P/R/F1 per role (content, source, cue), matching mode (exact, lenient, soft) and subset (ALL, SPEECH,
 DIRECT), who said what end to end, speaker accuracy on matched DIRECT quotes, a per-outlet line, and
-articles per second (extraction time only; reading and scoring are not counted).
+articles per second (extraction time only; reading and scoring are not counted), and the throughput of
+the whole per-article analysis (backbone entities + quotes + speakers) with 1 and 2 processes.
 
 An extractor is any callable ``extract(text, article_id) -> list[Quote]`` with offsets into ``text``.
 The default is the project's ``storytrace.nlp.quotes.extract`` once that module exists, else the regex
@@ -49,8 +50,48 @@ def _name(extractor: Extractor) -> str:
     return f"{module}.{qualname}" if module else qualname
 
 
+# The per-article analysis behind "who said what": the backbone's entities, then quotations with their
+# parse layer and speakers (the runner runs them one after the other for each article).
+ANALYSIS_STAGES = ["entities", "quotes"]
+
+
+def _warm(_: int) -> None:
+    from storytrace.nlp import load
+    from storytrace.stages import ENTITY_EXCLUDE
+
+    load(exclude=ENTITY_EXCLUDE)
+    load()  # the parse layer's pipeline
+
+
+def analysis_speed(texts: list[str], *, processes: int) -> dict[str, float]:
+    """Articles per second of the per-article analysis (``ANALYSIS_STAGES``) over a pool of ``processes``.
+
+    Articles are prepared as ``ingest`` would (cleaning is not timed); models load before the clock starts.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from storytrace.ingest.pipeline import Prepared, prepare
+    from storytrace.model import RawDocument
+    from storytrace.runner import run_stages
+    from storytrace.settings import Settings
+
+    settings = Settings(progress=False)
+    prepared = [prepare(RawDocument(f"bench-{i}.txt", text=text), boilerplate={}, settings=settings)
+                for i, text in enumerate(texts)]
+    items = [(p.article, ANALYSIS_STAGES, {}) for p in prepared if isinstance(p, Prepared)]
+    chunks = [items[i:i + 4] for i in range(0, len(items), 4)]
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        list(pool.map(_warm, range(processes)))
+        start = time.perf_counter()
+        results = [r for batch in pool.map(run_stages, chunks, [settings] * len(chunks)) for r in batch]
+        seconds = time.perf_counter() - start
+    failed = sum(1 for r in results if isinstance(r, tuple))
+    return {"articles": len(items), "seconds": round(seconds, 2),
+            "articles_per_second": round(len(items) / seconds, 1), "stage_errors": failed}
+
+
 def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = None,
-        extractor: Extractor | None = None) -> dict[str, Any]:
+        extractor: Extractor | None = None, speed: bool = True) -> dict[str, Any]:
     """Score ``extractor`` on a PolNeAR split; return JSON-serialisable figures.
 
     ``data`` is the polnear folder or the data folder holding it; ``limit`` scores the first N articles
@@ -85,6 +126,9 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = No
         "machine": {"cores": os.cpu_count()},
         **quote_scoring.summarise(total),
         "outlets": {outlet: quote_scoring.outlet_summary(by_outlet[outlet]) for outlet in sorted(by_outlet)},
+        **({"analysis_speed": {"stages": ANALYSIS_STAGES, **{
+            f"processes_{n}": analysis_speed([a.text for a in articles], processes=n) for n in (1, 2)}}}
+           if speed else {}),
     }
 
 
@@ -93,6 +137,10 @@ def report(figures: dict[str, Any]) -> str:
     lines = [f"PolNeAR {figures['split']}: {figures['articles']} articles, {figures['gold_attributions']} gold "
              f"attributions, {figures['predicted_attributions']} predicted; extractor {figures['extractor']}; "
              f"{figures['articles_per_second']} articles/s"]
+    if "analysis_speed" in figures:
+        sp = figures["analysis_speed"]
+        lines.append(f"analysis ({' + '.join(sp['stages'])}): {sp['processes_1']['articles_per_second']} articles/s "
+                     f"with 1 process, {sp['processes_2']['articles_per_second']} with 2")
     header = f"{'subset':<7} {'role':<14} {'gold':>5} {'pred':>5}" + "".join(
         f" {mode + ' P/R/F1':>20}" for mode in quote_scoring.MODES)
     lines += ["", header]
