@@ -779,8 +779,10 @@ for _name, (_split, _doc) in BENCHMARKS.items():
 @click.option("--stages", default="profile,dates,facts", show_default=True,
               help="Comma-separated per-article stages to run ('all' = every per-article stage).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option("--progress-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the figures so far to this file after every run (long benchmarks).")
 @_fail_cleanly
-def bench_scale(data: Path, sizes: str, engines: str, stages: str, as_json: bool) -> None:
+def bench_scale(data: Path, sizes: str, engines: str, stages: str, as_json: bool, progress_file: Path | None) -> None:
     """Articles/s and peak memory of ingest + per-article analysis, local engine and Spark, by corpus size.
 
     Each (engine, size) runs in a fresh process tree whose peak RSS is summed over its processes.
@@ -793,7 +795,8 @@ def bench_scale(data: Path, sizes: str, engines: str, stages: str, as_json: bool
 
     figures = scale.run(data, sizes=[int(s) for s in sizes.split(",") if s.strip()],
                         engines=[e.strip() for e in engines.split(",") if e.strip()],
-                        stages=None if stages == "all" else [s.strip() for s in stages.split(",") if s.strip()])
+                        stages=None if stages == "all" else [s.strip() for s in stages.split(",") if s.strip()],
+                        progress=progress_file)
     if as_json:
         _print_figures(figures, True)
     else:

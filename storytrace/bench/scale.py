@@ -63,14 +63,19 @@ def measure(engine: str, corpus_path: Path, work: Path, stages: list[str] | None
     args = [sys.executable, "-m", "storytrace.bench.scale", engine, str(corpus_path), str(work),
             ",".join(stages) if stages else "all"]
     started = time.perf_counter()
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak = 0
-    while child.poll() is None:
-        peak = max(peak, _tree_rss(child.pid))
-        time.sleep(0.2)
+    log = work / "child.log"
+    with log.open("w") as err:
+        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
+        peak = 0
+        while child.poll() is None:
+            peak = max(peak, _tree_rss(child.pid))
+            time.sleep(0.2)
     out = child.stdout.read() if child.stdout else ""
     if child.returncode != 0 or not out.strip():
-        raise BenchmarkError(f"{engine} on {corpus_path} failed (exit {child.returncode})")
+        # One failed run is a result too (e.g. out of memory): record it and go on with the others.
+        tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-6:]
+        return {"failed": f"exit {child.returncode}", "stderr_tail": tail, "peak_rss_mb": round(peak / 2**20),
+                "wall_s": round(time.perf_counter() - started, 1)}
     figures: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     figures["wall_s"] = round(time.perf_counter() - started, 1)
     figures["articles_per_s"] = round(figures["documents"] / figures["wall_s"], 2)
@@ -109,7 +114,8 @@ def _child(engine: str, corpus_path: str, work: str, stages_arg: str) -> dict[st
             "phases_s": result.timings, "stage_errors": sum(s.get("error", 0) for s in result.stages.values())}
 
 
-def run(data: Path, *, sizes: list[int], engines: list[str], stages: list[str] | None) -> dict[str, Any]:
+def run(data: Path, *, sizes: list[int], engines: list[str], stages: list[str] | None,
+        progress: Path | None = None) -> dict[str, Any]:
     """Measure every engine at every size; add scaling, cost per million articles and a cluster projection."""
     for engine in engines:
         if not re.fullmatch(r"(local|spark)[1-9]\d*", engine):
@@ -127,6 +133,8 @@ def run(data: Path, *, sizes: list[int], engines: list[str], stages: list[str] |
                 work = Path(tmp) / f"{engine}-{size}"
                 work.mkdir()
                 out["runs"].setdefault(str(size), {})[engine] = measure(engine, corpus_path, work, stages)
+                if progress is not None:  # figures so far, should a later run take the machine down
+                    progress.write_text(json.dumps(out, indent=1))
             corpus_path.unlink()
     out["machine"]["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     out["derived"] = derive(out["runs"])
@@ -142,9 +150,11 @@ def derive(runs: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         row: dict[str, Any] = {}
         for kind in ("local", "spark"):
             one, two = by_engine.get(f"{kind}1"), by_engine.get(f"{kind}2")
-            if one and two:
+            if one and two and "failed" not in one and "failed" not in two:
                 row[f"{kind}_speedup_1_to_2"] = round(two["articles_per_s"] / one["articles_per_s"], 2)
         for engine, f in by_engine.items():
+            if "failed" in f:
+                continue
             cores = int(engine.removeprefix("local").removeprefix("spark"))
             per_core = f["articles_per_s"] / cores
             core_hours = 1e6 / per_core / 3600
@@ -165,7 +175,8 @@ def report(figures: dict[str, Any]) -> str:
     lines = ["size     engine   articles/s  peak RSS MB  wall s"]
     for size, by_engine in figures["runs"].items():
         for engine, f in by_engine.items():
-            lines.append(f"{size:>8} {engine:<8} {f['articles_per_s']:>10} {f['peak_rss_mb']:>12} {f['wall_s']:>7}")
+            rate = f.get("articles_per_s", f.get("failed"))
+            lines.append(f"{size:>8} {engine:<8} {rate:>10} {f['peak_rss_mb']:>12} {f['wall_s']:>7}")
     lines.append(json.dumps(figures["derived"], indent=1))
     return "\n".join(lines)
 
