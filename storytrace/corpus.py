@@ -54,7 +54,8 @@ class Corpus:
         self.close()
 
     def _start(self, command: str) -> int:
-        return self.store.start_run(command, settings=self.settings.as_dict(), versions=versions())
+        return self.store.start_run(command, settings=self.settings.as_dict(), versions=versions(),
+                                    wait=self.settings.lock_wait)
 
     # -- writing -----------------------------------------------------------------------------------
     def ingest(self, inputs: Iterable[str | Path], *, manifest: Path | None = None,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from storytrace.errors import InputError
+
 DEFAULT_DB = "storytrace.db"
 
 
@@ -19,6 +21,9 @@ class Settings:
     # A single document (a file, or one record of a JSONL/CSV/WARC container) larger than this is
     # refused with a per-item error instead of being read into memory.
     max_document_bytes: int = 10 * 1024 * 1024
+    # Per-article analysis refuses an article whose clean text is longer than this (error E320): news
+    # articles are far shorter, and the stages' time grows with length (spaCy's own limit is the same).
+    max_analysis_chars: int = 1_000_000
     # A decompressed .gz stream larger than this is treated as a zip bomb and refused.
     max_decompressed_bytes: int = 512 * 1024 * 1024
     # Articles handled per database transaction during ingest and analysis.
@@ -42,6 +47,9 @@ class Settings:
     corrections: Path | None = None
     # Sentences in each story brief (storytrace report --story N).
     brief_sentences: int = 8
+    # Seconds an ingest or analyze waits for another command writing to the same store before giving up
+    # (0 = refuse at once, with a message naming the other command). Env: STORYTRACE_LOCK_WAIT.
+    lock_wait: float = 0.0
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -55,6 +63,11 @@ class Settings:
         values: dict[str, Any] = {}
         if env_db := os.environ.get("STORYTRACE_DB"):
             values["db"] = Path(env_db)
+        if env_wait := os.environ.get("STORYTRACE_LOCK_WAIT"):
+            try:
+                values["lock_wait"] = float(env_wait)
+            except ValueError:
+                raise InputError(f"STORYTRACE_LOCK_WAIT must be a number of seconds, not {env_wait!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("db", "corrections"):
             if key in values:

@@ -62,6 +62,26 @@ class Stage:
     # The settings that change this stage's results: a change re-runs it.
     fingerprint: Callable[[Settings], str] = lambda settings: ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.run, _SizeLimited):
+            object.__setattr__(self, "run", _SizeLimited(self.run))
+
+
+class _SizeLimited:
+    """A per-article stage that refuses an article over ``settings.max_analysis_chars`` (a per-article error,
+    where running it would hold the whole analysis up for minutes). A class, not a closure: it pickles."""
+
+    def __init__(self, fn: StageFn) -> None:
+        self.fn = fn
+
+    def __call__(self, article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
+        n = len(article.clean.text)
+        if n > settings.max_analysis_chars:
+            raise PipelineError(f"article has {n:,} characters of clean text, over max_analysis_chars "
+                                f"({settings.max_analysis_chars:,}): not analysed; split it, or raise the limit "
+                                "in Settings", code="E320")
+        return self.fn(article, inputs, settings)
+
 
 @dataclass(frozen=True)
 class CorpusStage:

@@ -218,7 +218,13 @@ def refresh_boilerplate(store: Store, *, before: Mapping[str, frozenset[str]], s
     after = store.outlet_boilerplate(
         min_articles=settings.boilerplate_min_articles, min_share=settings.boilerplate_min_share
     )
-    changed = {o for o in set(before) | set(after) if before.get(o, frozenset()) != after.get(o, frozenset())}
+    # An outlet is re-cleaned when its lines changed during this run, or when its articles were last all
+    # cleaned against other lines (an earlier ingest was killed before it got here).
+    recorded = store.cleaned_against()
+    empty = lines_hash(frozenset())
+    changed = {o for o in set(before) | set(after) | set(recorded)
+               if before.get(o, frozenset()) != after.get(o, frozenset())
+               or recorded.get(o, empty) != lines_hash(after.get(o, frozenset()))}
     recleaned = 0
     for outlet in sorted(changed):
         batch: list[Article] = []
@@ -230,7 +236,13 @@ def refresh_boilerplate(store: Store, *, before: Mapping[str, frozenset[str]], s
                 recleaned += _save_recleaned(store, batch)
                 batch = []
         recleaned += _save_recleaned(store, batch)
+        store.set_cleaned_against(outlet, lines_hash(after.get(outlet, frozenset())))
     return recleaned
+
+
+def lines_hash(lines: frozenset[str]) -> str:
+    """A short hash of a set of boilerplate line keys."""
+    return hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()[:16]
 
 
 def _save_recleaned(store: Store, articles: list[Article]) -> int:

@@ -132,4 +132,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX corpus_records_article ON corpus_records(stage, article_id);
         """,
     ),
+    (
+        "0003_outlet_cleaned",
+        """
+        -- The boilerplate line set (as a hash) every stored article of an outlet was last cleaned against.
+        -- An ingest killed before its boilerplate refresh leaves articles cleaned against an older set; the
+        -- next ingest sees the mismatch here and re-cleans them (ingest/pipeline.py, refresh_boilerplate).
+        CREATE TABLE outlet_cleaned (
+            outlet TEXT PRIMARY KEY,
+            lines_hash TEXT NOT NULL
+        );
+        """,
+    ),
 ]

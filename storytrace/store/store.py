@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Any
 
 from storytrace.errors import StoreBusyError, StoreError
 from storytrace.model import Article, Cleaned, ItemError, Metadata, MetaValue, RemovedLine, StageOutput
+from storytrace.store.lock import WriteLock
 from storytrace.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
@@ -59,12 +61,15 @@ class Store:
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self._lock = WriteLock(self.path)
+        self._open_runs: set[int] = set()
         if readonly and not self.path.exists():
             raise StoreError(f"no store at {self.path}: run 'storytrace ingest' first", code="E202")
         try:
             if readonly:
-                uri = f"file:{self.path.resolve()}?mode=ro"
+                uri = f"file:{self.path.resolve()}?mode=ro{'&immutable=1' if _on_readonly_medium(self.path) else ''}"
                 self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+                self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fail here, not on first use
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -75,11 +80,17 @@ class Store:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
                 self.migrate()
+        except OSError as exc:  # the folder cannot be created
+            raise StoreError(f"cannot create the store's folder {self.path.parent}: {exc.strerror}",
+                             code="E208") from exc
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc} (is it a storytrace database?)") from exc
+            if _kind(exc) in ("notadb", "corrupt"):
+                raise StoreError(f"cannot open store {self.path}: {exc} (is it a storytrace database?)") from exc
+            raise self.write_error(exc, opening=True) from exc
 
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
+        self._lock.release()
         self.conn.close()
 
     def __enter__(self) -> Store:
@@ -88,29 +99,55 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def write_error(self, exc: sqlite3.Error, *, opening: bool = False) -> StoreError:
+        """A clear, coded error for a failed write: busy, read-only, disk full, or an I/O error."""
+        what = "open" if opening else "write to"
+        wal = f"{self.path.name}-wal and {self.path.name}-shm"
+        kind = _kind(exc)
+        if kind == "busy":
+            return StoreBusyError(f"the store {self.path} is busy: another process holds a write lock on it ({exc}); "
+                                  "wait for it to finish and try again")
+        if kind in ("readonly", "cantopen"):
+            return StoreError(f"cannot {what} the store {self.path}: it is read-only for this user ({exc}); "
+                              f"SQLite needs write access to the file and to its folder (for {wal}). Fix the "
+                              "permissions, or copy the store somewhere writable; to only read it, use "
+                              "'storytrace serve' or the read-only commands", code="E208")
+        if kind == "full":
+            return StoreError(f"cannot {what} the store {self.path}: the disk is full or a file size limit was "
+                              f"reached ({exc}). Free some space and run the same command again: finished batches "
+                              "are kept and the rest resumes", code="E207")
+        if kind == "ioerr":
+            return StoreError(f"cannot {what} the store {self.path}: the operating system refused the write "
+                              f"({exc}); a full disk or a file size limit is the usual cause. Free some space and "
+                              "run the same command again: finished batches are kept", code="E209")
+        return StoreError(f"cannot {what} the store {self.path}: {exc}")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a block as one IMMEDIATE transaction: all of it lands, or none of it."""
+        """Run a block as one IMMEDIATE transaction: all of it lands, or none of it.
+
+        SQLite errors become coded ``StoreError``s (busy, read-only, disk full, I/O); after a failed write
+        SQLite may already have rolled back, so the rollback here is only attempted while one is open.
+        """
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreBusyError(
-                    f"the store {self.path} is busy: another storytrace process is writing to it; "
-                    "wait for it to finish and try again"
-                ) from exc
-            raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise self.write_error(exc) from exc
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise self.write_error(exc) from exc
             raise
-        else:
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
             try:
-                self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
                 self.conn.execute("ROLLBACK")
-                raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+            except sqlite3.Error:  # nothing left to undo: SQLite rolled back on its own
+                pass
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet recorded; return their names."""
@@ -134,20 +171,38 @@ class Store:
         return [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
 
     # -- runs ------------------------------------------------------------------------------------
-    def start_run(self, command: str, *, settings: dict[str, Any], versions: dict[str, str]) -> int:
-        with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO runs (command, started_at, versions, settings) VALUES (?, ?, ?, ?)",
-                (command, now(), _dumps(versions), _dumps(settings)),
-            )
-            return int(cur.lastrowid or 0)
+    def start_run(self, command: str, *, settings: dict[str, Any], versions: dict[str, str],
+                  wait: float = 0.0) -> int:
+        """Record a writing command and take the store's write lock (lock.py) until ``finish_run``.
+
+        Another process holding the lock makes this raise ``StoreBusyError`` (after ``wait`` seconds).
+        """
+        self._lock.acquire(command, wait=wait)
+        try:
+            with self.transaction() as conn:
+                cur = conn.execute(
+                    "INSERT INTO runs (command, started_at, versions, settings) VALUES (?, ?, ?, ?)",
+                    (command, now(), _dumps(versions), _dumps(settings)),
+                )
+                run_id = int(cur.lastrowid or 0)
+        except BaseException:
+            if not self._open_runs:
+                self._lock.release()
+            raise
+        self._open_runs.add(run_id)
+        return run_id
 
     def finish_run(self, run_id: int, *, status: str, counts: dict[str, Any], inputs: Sequence[Any] = ()) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, counts = ?, inputs = ? WHERE id = ?",
-                (now(), status, _dumps(counts), _dumps(list(inputs)), run_id),
-            )
+        try:
+            with self.transaction() as conn:
+                conn.execute(
+                    "UPDATE runs SET finished_at = ?, status = ?, counts = ?, inputs = ? WHERE id = ?",
+                    (now(), status, _dumps(counts), _dumps(list(inputs)), run_id),
+                )
+        finally:
+            self._open_runs.discard(run_id)
+            if not self._open_runs:
+                self._lock.release()
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
@@ -254,6 +309,15 @@ class Store:
             if n >= min_share * sizes.get(outlet, 0):
                 found.setdefault(outlet, set()).add(key)
         return {outlet: frozenset(keys) for outlet, keys in found.items()}
+
+    def cleaned_against(self) -> dict[str, str]:
+        """Per outlet, the hash of the boilerplate lines its articles were last all cleaned against."""
+        return {r[0]: r[1] for r in self.conn.execute("SELECT outlet, lines_hash FROM outlet_cleaned")}
+
+    def set_cleaned_against(self, outlet: str, lines_hash: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO outlet_cleaned (outlet, lines_hash) VALUES (?, ?)",
+                         (outlet, lines_hash))
 
     def update_clean(self, conn: sqlite3.Connection, article_id: str, cleaned: Cleaned) -> None:
         conn.execute(
@@ -555,6 +619,30 @@ class Store:
             "formats": {r[0]: r[1] for r in c.execute("SELECT format, count(*) FROM articles GROUP BY format")},
             "stages": self.stage_summary(),
         }
+
+
+def _on_readonly_medium(path: Path) -> bool:
+    """True when nobody can write beside the store and it has no WAL to replay, so SQLite may treat it as
+    immutable (a WAL store on a read-only mount cannot otherwise be opened: there is no -shm to create)."""
+    wal = Path(f"{path}-wal")
+    return not os.access(path.resolve().parent, os.W_OK) and (not wal.exists() or wal.stat().st_size == 0)
+
+
+def _kind(exc: sqlite3.Error) -> str:
+    """What kind of failure an SQLite error is: busy, readonly, cantopen, full, ioerr, notadb, corrupt or other."""
+    name = (getattr(exc, "sqlite_errorname", None) or "").upper()
+    for prefix, kind in (("SQLITE_BUSY", "busy"), ("SQLITE_LOCKED", "busy"), ("SQLITE_READONLY", "readonly"),
+                         ("SQLITE_CANTOPEN", "cantopen"), ("SQLITE_FULL", "full"), ("SQLITE_IOERR", "ioerr"),
+                         ("SQLITE_NOTADB", "notadb"), ("SQLITE_CORRUPT", "corrupt")):
+        if name.startswith(prefix):
+            return kind
+    text = str(exc).lower()
+    for needle, kind in (("locked", "busy"), ("busy", "busy"), ("readonly", "readonly"), ("read-only", "readonly"),
+                         ("unable to open", "cantopen"), ("disk is full", "full"), ("disk i/o", "ioerr"),
+                         ("not a database", "notadb"), ("malformed", "corrupt")):
+        if needle in text:
+            return kind
+    return "other"
 
 
 def clean_hash(text: str) -> str:

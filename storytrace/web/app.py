@@ -98,7 +98,7 @@ def create_app(db: str | Path, *, token: str | None = None, settings: Settings |
     async def on_storytrace_error(request: Request, exc: StorytraceError) -> Response:
         # Missing things are 404; everything else (bad FTS5 syntax, ambiguous refs, bad input) is the caller's 400.
         missing = exc.code in {"E202", "E203", "E206"} or (exc.code == "E205" and str(exc.args[0]).startswith("no "))
-        status = 404 if missing else 400
+        status = 404 if missing else 409 if exc.code == "E201" else 400  # E201: another command is writing
         return error_response(request, status, str(exc))
 
     def page(request: Request, template: str, /, **context: Any) -> HTMLResponse:
