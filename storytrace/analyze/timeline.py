@@ -103,7 +103,7 @@ def article_dates(articles: Iterable[tuple[Article, dict[str, Any]]]) -> dict[st
         if not payload.get("published"):
             texts[article.id] = article
         else:
-            dated_events[article.id] = [(frozenset(e["words"]), *_day(e["date"])[1:])  # type: ignore[misc]
+            dated_events[article.id] = [(frozenset(e["words"]), *_day(e["date"])[1:])  # type: ignore[index]
                                         for e in events(article, payload, [])]
     dated = {aid: date.fromisoformat(p["published"]["value"][:10])
              for aid, (_n, p) in summaries.items() if p.get("published")}
@@ -130,7 +130,8 @@ def lead_event(text: str, dated: list[tuple[frozenset[str], date, date]]) -> tup
         for words, first, last in dated:
             shared = len(mine & words)
             overlap = shared / max(1, len(mine | words))
-            if shared >= REPORTED_MIN_SHARED and overlap >= REPORTED_MIN_JACCARD and (best is None or overlap > best[0]):
+            strong = shared >= REPORTED_MIN_SHARED and overlap >= REPORTED_MIN_JACCARD
+            if strong and (best is None or overlap > best[0]):
                 best = (overlap, first, last)
     return (best[1], best[2]) if best else None
 

@@ -15,7 +15,8 @@ Splits: ``seeds`` (the five seed articles, 21 labels; the rules were written whi
 measures fit, not generalisation), ``unseen`` (one PolNeAR dev article, 4 labels, never read while writing the
 rules), ``dev`` and ``all`` (seeds + unseen), and from ``stances_polnear_dev.tsv`` (18 PolNeAR dev articles,
 labelled before the system was run on them): ``tune`` (9 articles, 19 labels: error analysis allowed),
-``heldout`` (9 articles, 23 labels: the final figure only), ``polnear`` (both) and ``everything`` (every label). Articles are read from ``examples/`` (seeds; set by the project) and from
+``heldout`` (9 articles, 23 labels: the final figure only), ``polnear`` (both) and ``everything`` (every label).
+Articles are read from ``examples/`` (seeds; set by the project) and from
 ``<data>/polnear/dev/text`` (or ``<data>/dev/text``).
 
 Scoring: a label is correct when the system's article-level polarity for a holder/target pair whose names

@@ -581,7 +581,8 @@ _FUTURE = re.compile(
     r"\b(?:will|won't|wo n't|'ll|shall|going\s+to|expected\s+to|due\s+to|set\s+to|plans?\s+to|planned|scheduled|"
     r"intends?\s+to|planning\s+to|(?:decided|agreed|agreement|expects?|offered|proposed|promised|seeks?|sought)\s+to|would|comes?\s+out|as\s+(?:soon|early)\s+as|is\s+to|are\s+to|begins?|starts?|opens?|meets?|takes?\s+place|tomorrow|"
     r"next|upcoming|coming|hopes?\s+to|aims?\s+to)\b", re.IGNORECASE)
-_PAST = re.compile(r"\b(?:said|says|(?:was|were)(?!\s+(?:going|planning|expected|due|scheduled|set)\s+to\b)|had|did|told|ago|last|yesterday|earlier|announced|reported|"
+_PAST = re.compile(r"\b(?:said|says|(?:was|were)(?!\s+(?:going|planning|expected|due|scheduled|set)\s+to\b)|"
+                   r"had|did|told|ago|last|yesterday|earlier|announced|reported|"
                    r"won(?!'t)|lost|met|left|took|gave|came|went|made|held|began|became|saw|spoke|wrote|sent|led|ran|fell|rose|paid|"
                    r"brought|thought|found|got|kept|quit|sold|bought|struck|"
                    r"(?!need|feed|seed|speed|proceed|exceed|succeed)\w{3,}ed)\b(?!\s+to\b)", re.IGNORECASE)
@@ -709,7 +710,9 @@ def resolve(ref: Ref, dct: date | None, previous: date | None = None,
         return "DATE", f"{year:04d}-{ref.value}", anchor
     if ref.kind == "quarter":
         if ref.unit == "in-year":  # "the 1988 quarter"
-            return "DATE", f"{ref.year:04d}{quarter[4:]}" if quarter else f"{ref.year:04d}", "previous" if quarter else ""
+            if quarter:
+                return "DATE", f"{ref.year:04d}{quarter[4:]}", "previous"
+            return "DATE", f"{ref.year:04d}", ""
         if ref.unit == "rel-year":  # "next year's first quarter"
             return "DATE", f"{base.year + ref.year:04d}-Q{ref.n}", anchor
         if ref.n == 0 and quarter:
