@@ -10,7 +10,7 @@ from storytrace.bench import extraction
 from storytrace.bench.extraction import Score, score, summarise
 from storytrace.errors import BenchmarkError
 from storytrace.ingest.clean import clean
-from storytrace.ingest.html import HtmlExtract, extract_html
+from storytrace.ingest.html import HtmlExtract, extract_html, parse_html
 from storytrace.ingest.metadata import detect
 from storytrace.settings import Settings
 from tests.conftest import FIXTURES, require_data
@@ -63,6 +63,34 @@ def test_bad_html_gives_empty_text_and_raises_nothing(html):
     extracted = extract_html(html, url="https://example.org/x", settings=SETTINGS)
     assert extracted.text == ""
     assert extracted.url == "https://example.org/x"
+
+
+_BODY = "<body><div class='a'><p>One paragraph of text.</p><p>Two</p></div></body>"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [f"<html><head><title>T</title></head>{_BODY}</html>",
+     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'
+     f'\n<html xmlns="http://www.w3.org/1999/xhtml">{_BODY}</html>',
+     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "http://www.w3.org/TR/xhtml1/DTD/x.dtd">' f"<html>{_BODY}</html>",
+     f'<!doctype html>\n<html lang="en"/>\n{_BODY}',
+     "<html>" + _BODY.replace("Two", "T\x01w\x0bo\ufffe") + "</html>",
+     f"<?xml version='1.0' encoding='iso-8859-1'?><html>{_BODY}</html>",
+     "<p>just a paragraph</p>", "<p>one</p><p>two</p>", "<div><p>x</p></div><div>y</div>",
+     "<html><head>" + "<meta name='x' content='y'>\n" * 400 + f"</head>{_BODY}</html>",
+     '<html><head><meta charset="windows-1252"></head><body><p>caf\u00e9 \u2019quoted\u2019</p></body></html>',
+     "", "   ", "<<<>>>"],
+)
+def test_parse_html_gives_trafilaturas_tree(html):
+    """The fast parser must build the tree trafilatura's own loader builds (or reject what it rejects)."""
+    from lxml import etree
+    from trafilatura.utils import load_html
+
+    ours, theirs = parse_html(html), load_html(html)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert etree.tostring(ours) == etree.tostring(theirs)
 
 
 def test_settings_modes_are_passed_through():
@@ -157,3 +185,12 @@ def test_markup_metadata_from_json_ld_and_fallbacks():
     bare = markup_metadata(lxml_html.fromstring("<html><head><title>Only a title</title></head><body>x</body></html>"),
                            url="https://example.org/b")
     assert bare["title"] == "Only a title" and bare["author"] is None and bare["url"] == "https://example.org/b"
+
+
+@pytest.mark.slow
+def test_ingest_benchmark_times_documents_not_imports():
+    from storytrace.bench.ingest import measure
+
+    result = measure("html", [PAGE], jobs=1)
+    assert (result["documents"], result["stored"], result["errors"]) == (1, 1, 0)
+    assert result["import_seconds"] > 0 and result["per_second"] > 0
