@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import require_data
+from tests.conftest import require_data
 
 from storytrace import Corpus
 from storytrace.resolve.actors import Corrections, Mention, name_tokens, resolve, roles_in

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 from storytrace.analyze.brief import summarise
 from storytrace.corpus import Corpus
@@ -40,7 +40,7 @@ def test_story_brief_every_sentence_cited(tmp_path: Path) -> None:
 
 
 def test_bench_brief_scores_rouge_on_gum_summaries() -> None:
-    from conftest import require_data
+    from tests.conftest import require_data
 
     from storytrace.bench import brief as bench
 

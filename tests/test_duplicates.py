@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from conftest import EXAMPLES, require_data
+from tests.conftest import EXAMPLES, require_data
 
 from storytrace.bench.duplicates import make_copy
 from storytrace.corpus import Corpus

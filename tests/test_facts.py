@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 from storytrace.analyze.facts import find
 from storytrace.corpus import Corpus

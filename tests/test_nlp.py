@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import spacy
-from conftest import ROOT, require_data
+from tests.conftest import ROOT, require_data
 from spacy.tokens import Doc
 
 from storytrace.errors import ModelError

@@ -4,7 +4,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 from storytrace.analyze.stance import find, summarise
 from storytrace.bench import stance as bench_stance

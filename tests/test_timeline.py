@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import require_data
+from tests.conftest import require_data
 
 from storytrace.analyze.timeline import compatible, group
 from storytrace.cli import main

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import require_data
+from tests.conftest import require_data
 
 from storytrace.nlp import timex
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import EXAMPLES, require_data
+from tests.conftest import EXAMPLES, require_data
 
 from storytrace.corpus import Corpus
 from storytrace.resolve.variants import QuoteUnit, compare, find_variants
