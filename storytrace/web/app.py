@@ -169,7 +169,7 @@ def create_app(db: str | Path, *, token: str | None = None, settings: Settings |
         return views.overview(corpus(), cache)
 
     @app.get("/api/articles", tags=["articles"])
-    def api_articles(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+    def api_articles(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=100_000_000),
                      outlet: str | None = None) -> list[dict[str, Any]]:
         """A page of articles (listing fields, no texts)."""
         return [vars(r) for r in corpus().articles(limit=limit, offset=offset, outlet=outlet)]
@@ -220,7 +220,7 @@ def create_app(db: str | Path, *, token: str | None = None, settings: Settings |
 
     @app.get("/api/actors", tags=["actors"])
     def api_actors(name: str = "", limit: int = Query(50, ge=1, le=1000),
-                   offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+                   offset: int = Query(0, ge=0, le=100_000_000)) -> list[dict[str, Any]]:
         """Canonical actors, most mentioned first; ``name`` filters by any name variant."""
         needle = name.casefold()
         found = (a for a in views.actor_index(corpus(), cache)
