@@ -45,6 +45,10 @@ CHUNK = 1024 * 1024
 _KEY_NOISE = re.compile(r"[\s_\-\ufeff]+")
 
 
+# Python's JSON parser recurses once per nesting level; past the interpreter's limit it raises RecursionError.
+TOO_DEEP = "JSON nested too deeply to be an article record (over ~1,000 levels of arrays or objects)"
+
+
 def norm_key(key: object) -> str:
     """Normalise a field name for matching: lower case, no separators."""
     return _KEY_NOISE.sub("", str(key)).lower()
@@ -158,6 +162,8 @@ def read_jsonl(
                 record = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise problem("E107", f"malformed JSON at column {exc.colno}: {exc.msg}") from None
+            except RecursionError:
+                raise problem("E107", TOO_DEEP) from None
             yield record_document(record, source=source, where=where, fmt=fmt, encoding=encoding,
                                   sha256=hashlib.sha256(data).hexdigest(), defaults=defaults)
         except InputError as exc:
@@ -197,6 +203,8 @@ def read_json(
             except json.JSONDecodeError as exc:
                 raise problem("E107", f"malformed JSON at line {exc.lineno}, column {exc.colno}: "
                               f"{exc.msg}") from None
+            except RecursionError:
+                raise problem("E107", TOO_DEEP) from None
             yield record_document(record, source=source, where="", fmt="json", encoding=encoding,
                                   sha256=hashlib.sha256(data).hexdigest(), defaults=defaults)
         elif start == "[":
@@ -225,7 +233,7 @@ def _looks_like_lines(head: bytes) -> bool:
         return False
     try:
         return isinstance(json.loads(first), dict)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return False
 
 
@@ -290,6 +298,9 @@ def _read_array(
                     yield _error(source, where, problem(
                         "E107", f"malformed JSON in {where}: {exc.msg}; items after it were not read"))
                     return
+            except RecursionError:
+                yield _error(source, where, problem("E107", f"{TOO_DEEP} in {where}; items after it were not read"))
+                return
             if len(buf) - pos > limit:
                 yield _error(source, where, too_large(None, limit, what=where))
                 return
