@@ -21,9 +21,10 @@ class Settings:
     # A single document (a file, or one record of a JSONL/CSV/WARC container) larger than this is
     # refused with a per-item error instead of being read into memory.
     max_document_bytes: int = 10 * 1024 * 1024
-    # Per-article analysis refuses an article whose clean text is longer than this (error E320): news
-    # articles are far shorter, and the stages' time grows with length (spaCy's own limit is the same).
-    max_analysis_chars: int = 1_000_000
+    # Per-article analysis refuses an article whose clean text is longer than this (error E320) rather than
+    # stall on it: ~33,000 words, far past any news article; the dates stage alone needs ~10 s per 200,000
+    # characters on one core (docs/reliability.md).
+    max_analysis_chars: int = 200_000
     # A decompressed .gz stream larger than this is treated as a zip bomb and refused.
     max_decompressed_bytes: int = 512 * 1024 * 1024
     # Articles handled per database transaction during ingest and analysis.
