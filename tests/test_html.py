@@ -193,4 +193,4 @@ def test_ingest_benchmark_times_documents_not_imports():
 
     result = measure("html", [PAGE], jobs=1)
     assert (result["documents"], result["stored"], result["errors"]) == (1, 1, 0)
-    assert result["import_seconds"] > 0 and result["per_second"] > 0
+    assert result["import_seconds"] > 0 and result["per_second"] > 0 and result["cpu_ms_per_document"] > 0
