@@ -270,7 +270,7 @@ def _resolve_stages() -> list[CorpusStage]:
                     "story clusters over the articles in date order, each membership with its reason",
                     ("quotes",), optional=("entities", "timeline")),
         # profile is required only so that changed clean text makes the grouping stale.
-        CorpusStage("duplicates", "1", duplicates.duplicates_stage,
+        CorpusStage("duplicates", "2", duplicates.duplicates_stage,
                     "near-duplicate and syndicated copies (MinHash LSH), each with its shared fraction", ("profile",)),
         CorpusStage("variants", "1", variants.variants_stage,
                     "one utterance quoted across articles: canonical text, each version's diff and change flags",

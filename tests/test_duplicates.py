@@ -42,3 +42,34 @@ def test_bench_duplicates_smoke() -> None:
     data = require_data("bbc-news-2225")
     figures = run(data, split="dev", limit=200)
     assert figures["pairs"]["precision"] >= 0.9
+
+
+def _words(rng: random.Random, n: int) -> list[str]:
+    return [f"w{rng.randrange(10**6)}" for _ in range(n)]
+
+
+def test_copy_wrapped_in_frequent_junk_is_rescued_but_follow_ups_are_not() -> None:
+    rng = random.Random(7)
+    original = _words(rng, 200)
+    junk = [" ".join(_words(rng, 30)) for _ in range(4)]  # furniture lines another site repeats everywhere
+    docs = [("original", " ".join(original), None)]
+    docs += [(f"other{n}", " ".join(_words(rng, 200)) + "\n" + "\n".join(junk), None) for n in range(5)]
+    # The copy: the first half of the original, wrapped in the junk (about 0.45 of it is the original's).
+    docs.append(("copy", "\n".join(junk[:2]) + "\n" + " ".join(original[:100]) + "\n" + "\n".join(junk[2:]), None))
+    # A follow-up: a lead of its own, then the original's background paragraphs, then more of its own;
+    # syndicated four times, so its own text is frequent too, but only among its own verified copies.
+    follow = " ".join(_words(rng, 60) + original[60:160] + _words(rng, 60))
+    docs += [("follow-up", follow, None)] + [(f"follow-up{n}", follow + f" via{n}", None) for n in range(4)]
+    found = pairs_of(find_duplicates(docs))
+    assert ("copy", "original") in found
+    assert not any({"original", "copy"} & set(p) and any(x.startswith("follow-up") for x in p) for p in found)
+    assert ("follow-up", "follow-up3") in found
+    assert ("copy", "original") not in pairs_of(find_duplicates(docs, frequent=0))  # the plain check misses it
+
+
+def test_bench_texts_are_what_ingest_stores() -> None:
+    from storytrace.bench.duplicates import as_ingested
+
+    text = "Share this article\nA headline\n\nThe body of the article says something worth reading here.\n"
+    [(doc_id, clean, date)] = as_ingested([("a", text, None)])
+    assert (doc_id, date) == ("a", None) and "Share this article" not in clean and "worth reading" in clean

@@ -3,17 +3,28 @@
 Exact copies are stored once by ingest; what is left are copies that differ a little: re-headlined,
 edited, truncated, wrapped in another site's chrome. Each article's clean text becomes a set of hashed
 word ``shingle``-grams; a MinHash signature of that set goes into a ``datasketch`` LSH index tuned to
-a low Jaccard ``candidate_threshold`` (a copy truncated to 40% still has Jaccard 0.4 with its source).
+a low Jaccard ``candidate_threshold`` (a copy truncated to 45% with a third of junk added has Jaccard
+about 0.3 with its source, so the index must catch pairs well below that).
 Every candidate pair is then verified on the exact shingle sets: the pair is a copy when the shorter
 text's shingles are at least ``min_shared`` found in the longer one (containment, so truncation and
-added chrome do not hide a copy). Verified pairs are grouped by union-find; each member carries its
-``shared`` fraction: the share of its shingles found in the group's first article (earliest date,
-then input order).
+added chrome do not hide a copy).
+
+A pair that falls short but still shares ``rescue_floor`` of the shorter text gets a second look that
+tells "copy plus junk" from "a follow-up story reusing background paragraphs": containment again, over
+the rare shingles only, those found in fewer than ``frequent`` documents outside the two texts' own
+groups. Site chrome, stock filler and templates are frequent, so they drop out of both sides; a copy
+wrapped in furniture then shares most of what is left, while a follow-up's own paragraphs are rare and
+keep it below ``min_shared``. The groups (copies verified by the first check) do not count as
+"elsewhere": a story syndicated twenty times makes its own sentences frequent, and they must not drop
+out. Frequencies are exact, counted only for the shingles of the pairs looked at (``_frequency``).
+
+Verified pairs are grouped by union-find; each member carries its ``shared`` fraction: the share of
+its shingles found in the group's first article (earliest date, then input order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +36,10 @@ from storytrace.stages import CorpusOutput, CorpusView
 
 SHINGLE = 5  # words per shingle
 NUM_PERM = 128  # MinHash permutations
-CANDIDATE_THRESHOLD = 0.3  # LSH Jaccard threshold for candidates (recall-oriented; verified below)
+CANDIDATE_THRESHOLD = 0.15  # LSH Jaccard threshold for candidates (recall-oriented; verified below)
 MIN_SHARED = 0.6  # a pair is a copy when this share of the shorter text's shingles is in the longer
+RESCUE_FLOOR = 0.4  # below MIN_SHARED but sharing this much: checked again on the rare shingles (``rescue``)
+FREQUENT = 3  # a shingle in this many documents outside the pair's own groups is furniture, not evidence
 MIN_SHINGLES = 8  # texts with fewer shingles (under ~12 words) are too short to call copies
 
 _SEED = 1
@@ -157,10 +170,61 @@ def _containment(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int]:
     return common, int(a.size), int(b.size)
 
 
+def _frequency(queries: np.ndarray, docs: Iterable[np.ndarray]) -> np.ndarray:
+    """How many of ``docs`` (sorted unique shingle arrays) hold each of ``queries`` (sorted, unique).
+
+    Exact document frequencies for just the shingles asked about, in one numpy pass over the shingle
+    sets already held: memory grows with the queries only, and no sketch over-counts a rare shingle
+    into a frequent one (a false "junk" verdict would merge distinct stories).
+    """
+    counts = np.zeros(queries.size, dtype=np.int64)
+    if not queries.size:
+        return counts
+    last = queries.size - 1
+    for values in docs:
+        at = np.minimum(np.searchsorted(queries, values), last)
+        counts[at[queries[at] == values]] += 1  # values are unique, so each position once per document
+    return counts
+
+
+def rescue(shingle_sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int]],
+           copies: Mapping[int, Collection[int]], *, min_shared: float = MIN_SHARED, frequent: int = FREQUENT,
+           min_evidence: int = MIN_SHINGLES) -> list[tuple[int, int, float]]:
+    """Second look at pairs below ``min_shared``: (i, j, shared) for those that reach it on their rare
+    shingles, those found in fewer than ``frequent`` documents outside the two texts' own groups.
+
+    Chrome, stock filler and templates ("Qtly div 10 cts vs 10 cts prior") are frequent, so they count
+    neither as shared nor as unshared text; a copy wrapped in furniture then shares most of what is left,
+    a follow-up's own paragraphs stay in its denominator, and two filled-in templates share too few rare
+    shingles (fewer than ``min_evidence``) to be copies. ``shingle_sets[k]`` is document k's sorted
+    unique shingles; ``copies[k]`` the documents already verified as copies of k (its group so far, k
+    included; k alone when absent): their holding a shingle is not "elsewhere", so a story syndicated
+    many times does not make its own sentences frequent.
+    """
+    if not pairs:
+        return []
+    queries = np.unique(np.concatenate([shingle_sets[k] for pair in pairs for k in pair]))
+    frequency = _frequency(queries, shingle_sets)
+    out = []
+    for i, j in pairs:
+        own = set(copies.get(i, (i,))) | set(copies.get(j, (j,)))
+        rare = []
+        for k in (i, j):
+            values = shingle_sets[k]
+            # Documents of the two groups hold these too; what is left is how often they occur elsewhere.
+            near = _frequency(values, (shingle_sets[m] for m in own))
+            rare.append(values[frequency[np.searchsorted(queries, values)] - near < frequent])
+        common = int(np.intersect1d(rare[0], rare[1], assume_unique=True).size)
+        smaller = min(rare[0].size, rare[1].size)
+        if common >= max(1, min_evidence) and common / smaller >= min_shared:
+            out.append((i, j, common / smaller))
+    return out
+
+
 def find_duplicates(
     docs: Iterable[tuple[str, str, str | None]], *, shingle: int = SHINGLE, num_perm: int = NUM_PERM,
     candidate_threshold: float = CANDIDATE_THRESHOLD, min_shared: float = MIN_SHARED,
-    min_shingles: int = MIN_SHINGLES,
+    min_shingles: int = MIN_SHINGLES, rescue_floor: float = RESCUE_FLOOR, frequent: int = FREQUENT,
 ) -> list[DuplicateGroup]:
     """Group near-duplicate texts; ``docs`` yields (id, text, ISO date or None), streamed once."""
     perms = _Perms(num_perm)
@@ -187,12 +251,28 @@ def find_duplicates(
             i = parent[i]
         return i
 
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    borderline: list[tuple[int, int]] = []
     for i, j in pairs:
         common, na, nb = _containment(kept[i].shingles, kept[j].shingles)
         if common / min(na, nb) >= min_shared:
-            ri, rj = find(i), find(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
+            union(i, j)
+        elif common / min(na, nb) >= rescue_floor:
+            borderline.append((i, j))
+    if borderline and frequent > 0:
+        # Each borderline text's copies verified so far: their sharing its sentences is not "elsewhere".
+        involved = {k for pair in borderline for k in pair}
+        by_root: dict[int, list[int]] = {}
+        for k in range(len(kept)):
+            by_root.setdefault(find(k), []).append(k)
+        copies = {k: by_root[find(k)] for k in involved}
+        for i, j, _shared in rescue([d.shingles for d in kept], borderline, copies,
+                                    min_shared=min_shared, frequent=frequent):
+            union(i, j)
 
     members: dict[int, list[int]] = {}
     for i in range(len(kept)):
