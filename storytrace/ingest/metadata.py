@@ -102,13 +102,17 @@ def _clock(token: str) -> tuple[int, int, int]:
     return hour, minute, second
 
 
-def _zone(token: str) -> timezone:
+def _zone(token: str) -> timezone | None:
+    """The zone of a token ("BST", "+0100"); None for an offset no clock has (found by fuzzing: "+7000")."""
     key = token.lower()
     if key in _ZONES:
         return timezone(timedelta(minutes=_ZONES[key]))
     sign = -1 if token[0] == "-" else 1
     digits = token[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 14 or minutes > 59:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def _from_match(m: re.Match[str]) -> ParsedDate | None:
@@ -141,8 +145,8 @@ def _from_match(m: re.Match[str]) -> ParsedDate | None:
         return ParsedDate(day_value.isoformat(), m.start(), m.end(), note, ambiguous)
     moment = datetime(year, month, day, hour, minute, second)
     zone = g["z0"] or g["z1"]
-    if zone:
-        moment = moment.replace(tzinfo=_zone(zone))
+    if zone and (tz := _zone(zone)) is not None:
+        moment = moment.replace(tzinfo=tz)
     return ParsedDate(moment.isoformat(), m.start(), m.end(), note, ambiguous)
 
 

@@ -275,3 +275,20 @@ def test_rtl_overrides_and_nul_bytes_are_kept_as_text_not_interpreted(tmp_path: 
     path = _pathological("rtl.jsonl", tmp_path)
     (prepared,) = check_items(read_all(path))
     assert "\u202e" in prepared.article.raw_text  # stored as given; pages escape it (test_web_security)
+
+
+# -- regressions found by the fuzzer (fuzz/fuzz_ingest.py); inputs kept in tests/fixtures/fuzz ---------------
+FUZZ_FOUND = Path(__file__).resolve().parents[1] / "fixtures" / "fuzz"
+
+
+@pytest.mark.parametrize("path", sorted(FUZZ_FOUND.glob("*")), ids=lambda p: p.name)
+def test_inputs_the_fuzzer_crashed_on_are_read_cleanly(path: Path) -> None:
+    check_items(read_all(path))
+
+
+@pytest.mark.parametrize("text", ["4 July 2016 10:00 +7000", "10:00 +7000 4 July 2016", "2016-07-04T10:00:00+99:99"])
+def test_a_date_with_an_impossible_zone_offset_keeps_its_date_and_drops_the_zone(text: str) -> None:
+    from storytrace.ingest.metadata import find_date
+
+    found = find_date(text)
+    assert found is not None and found.value == "2016-07-04T10:00:00"
