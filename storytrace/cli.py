@@ -746,6 +746,14 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     \b
     Example:
       storytrace bench web --data ../shared/data --limit 10000"""),
+    "soak": ("all", """Steady load on 'storytrace serve' (its own process, loopback) for a few minutes: errors,
+    p50/p95 latency and server memory per 30 s window, on a store of --limit articles (default 300).
+
+    Duration: STORYTRACE_SOAK_SECONDS (default 180), or python -m storytrace.bench.soak --seconds N.
+
+    \b
+    Example:
+      STORYTRACE_SOAK_SECONDS=300 storytrace bench soak --data ../shared/data --json"""),
 }
 
 
