@@ -117,3 +117,51 @@ def test_a_parquet_row_is_read_like_a_json_record():
     assert (doc.record, doc.text, doc.given["published"]) == ("row 3", "Text here.", "2016-07-04")
     _order, bad = _read_row(2, "in.parquet", {"title": "no text"}, 4)
     assert isinstance(bad, ItemError) and bad.code == "E112" and bad.record == "row 4"
+
+
+def _write_table(folder: Path, columns: tuple[tuple[str, str], ...], rows: list[tuple[object, ...]]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True)
+    types = {"string": pa.string(), "long": pa.int64()}
+    schema = pa.schema([(name, types[kind]) for name, kind in columns])
+    table = pa.Table.from_pylist([dict(zip([c for c, _k in columns], r, strict=True)) for r in rows], schema=schema)
+    pq.write_table(table, folder / "part-00000.parquet")
+
+
+def test_load_command_brings_an_engine_output_into_the_store_and_can_run_again(tmp_path):
+    """`storytrace load` on Parquet tables as the Spark job writes them (made here without Spark)."""
+    from click.testing import CliRunner
+
+    from storytrace.cli import main
+    from storytrace.ingest.pipeline import prepare
+    from storytrace.model import ItemError, RawDocument
+    from storytrace.runner import input_key
+    from storytrace.scale import records as rec
+    from storytrace.stages import STAGES
+    from storytrace.store import clean_hash
+
+    settings = Settings(progress=False)
+    text = (EXAMPLES / sorted(p.name for p in EXAMPLES.glob("*.txt"))[0]).read_text(encoding="utf-8")
+    prepared = prepare(RawDocument("in.jsonl", "line 1", text, format="jsonl", source_sha256="ab"),
+                       boilerplate={}, settings=settings)
+    article = prepared.article
+    result = STAGES["profile"].run(article, {}, settings)
+    key = input_key(STAGES["profile"], clean_hash(article.clean.text), settings)
+    out = tmp_path / "out"
+    _write_table(out / "articles", rec.ARTICLE_COLUMNS,
+                 [rec.article_row(article, num=0, sources=[prepared.source], line_keys=prepared.line_keys)])
+    _write_table(out / "stage_results", rec.STAGE_COLUMNS, [rec.stage_row(result, key)])
+    _write_table(out / "errors", rec.ERROR_COLUMNS, [rec.error_row(ItemError("in.jsonl", "line 2", "bad", "E107"))])
+
+    runner = CliRunner()
+    args = ["--db", str(tmp_path / "s.db"), "--no-progress"]
+    first = runner.invoke(main, [*args, "load", str(out)], catch_exceptions=False)
+    assert first.exit_code == 0 and "loaded: 1 new" in first.output and "1 stage results" in first.output
+    second = runner.invoke(main, [*args, "load", str(out)], catch_exceptions=False)
+    assert "loaded: 0 new, 0 duplicate content, 1 unchanged" in second.output
+    analyzed = runner.invoke(main, [*args, "analyze", "--stage", "profile"], catch_exceptions=False)
+    assert "profile: 0 done, 1 already up to date" in analyzed.output
+    not_output = runner.invoke(main, [*args, "load", str(tmp_path)])
+    assert not_output.exit_code == 1 and "not a storytrace Spark output" in not_output.output
