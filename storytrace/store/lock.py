@@ -4,9 +4,12 @@ SQLite already serialises transactions, but two ``analyze`` runs interleaving th
 each compute the same stale results and race to store them; a second command is refused at once
 (or waits ``wait`` seconds) with a message naming the command that holds the store.
 
-The lock is an advisory ``flock`` on ``<store>.lock`` beside the database. The operating system
-drops it when its holder exits for any reason, SIGKILL included, so a crash never leaves a stale
-lock behind. The file itself stays (removing a lock file while others may open it is a race); it
+The lock is an advisory POSIX record lock (``fcntl.lockf``) on ``<store>.lock`` beside the database.
+The operating system drops it when its holder exits for any reason, SIGKILL included, so a crash never
+leaves a stale lock behind; and unlike ``flock`` it is not inherited by forked children, so the worker
+processes of a killed ``analyze --jobs N`` cannot keep holding it. POSIX locks are per process, so
+locks taken in this process are also kept in ``_HELD`` (a second ``Store`` on the same file in one
+process is refused too). The file itself stays (removing a lock file while others may open it is a race); it
 holds the current holder's pid, command and start time as JSON, for the message.
 """
 
@@ -27,6 +30,7 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks; SQLite's o
     fcntl = None  # type: ignore[assignment]
 
 POLL_SECONDS = 0.2
+_HELD: dict[str, int] = {}  # lock file -> pid that took it (a forked child inherits this dict, not the lock)
 
 
 def lock_path(db: Path) -> Path:
@@ -49,17 +53,23 @@ class WriteLock:
         """Take the lock for ``command``; raise StoreBusyError if another process holds it past ``wait`` s."""
         if self.handle is not None or fcntl is None:
             return
+        key = str(self.path.resolve())
+        deadline = time.monotonic() + max(wait, 0.0)
+        while _HELD.get(key) == os.getpid():  # another Store of this process holds it: POSIX locks would not say
+            if time.monotonic() >= deadline:
+                raise StoreBusyError(_busy_message(self.db, command, {"pid": os.getpid(), "command": "another "
+                                                   "command of this process", "host": socket.gethostname()}, wait))
+            time.sleep(POLL_SECONDS)
         try:
             handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
         except OSError as exc:
             raise StoreError(f"cannot create the lock file {self.path}: {exc.strerror}; the store's folder must be "
                              "writable for ingest and analyze", code="E208") from exc
-        deadline = time.monotonic() + max(wait, 0.0)
         while True:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            except BlockingIOError:
+            except OSError:  # EAGAIN / EACCES: another process holds it
                 if time.monotonic() >= deadline:
                     holder = _read_holder(handle)
                     handle.close()
@@ -71,6 +81,7 @@ class WriteLock:
                                  "since": time.strftime("%Y-%m-%d %H:%M:%S %Z")}))
         handle.flush()
         self.handle = handle
+        _HELD[key] = os.getpid()
 
     def release(self) -> None:
         if self.handle is None:
@@ -81,8 +92,9 @@ class WriteLock:
         except OSError:  # a full disk must not stop the unlock
             pass
         finally:
+            _HELD.pop(str(self.path.resolve()), None)
             if fcntl is not None:
-                fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
+                fcntl.lockf(self.handle.fileno(), fcntl.LOCK_UN)
             self.handle.close()
             self.handle = None
 

@@ -148,3 +148,39 @@ def test_serve_answers_while_ingest_and_analyze_write(fault_corpus: Path, refere
     assert seen_articles == sorted(seen_articles), "a reader saw articles disappear"
     assert sum(statuses.values()) >= 3 * len(paths)
     assert diff(reference, snapshot(db)) == []  # the reads did not disturb the writes
+
+
+def _lock_fork_worker_then_wait(db: str, ready: Any) -> None:
+    from storytrace.store import Store
+
+    store = Store(db)
+    store.start_run("analyze --jobs 2", settings={}, versions={})
+    if os.fork() == 0:  # a pool worker: outlives its parent when the parent is killed
+        time.sleep(30)
+        os._exit(0)
+    ready.set()
+    time.sleep(60)
+
+
+def test_workers_of_a_killed_command_do_not_keep_the_lock(ingested: Path) -> None:
+    # Regression: with flock the forked workers of a SIGKILLed 'analyze --jobs 2' held the lock on.
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    child = ctx.Process(target=_lock_fork_worker_then_wait, args=(str(ingested), ready))
+    child.start()
+    assert ready.wait(60)
+    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    child.join(30)
+    with Corpus(settings=settings_for(ingested)) as c:  # the orphaned worker is still sleeping
+        assert c.analyze(["profile"]).stages["profile"].done > 0
+
+
+def test_two_stores_of_one_process_exclude_each_other_too(ingested: Path) -> None:
+    from storytrace.store import Store
+
+    with Store(ingested) as first, Store(ingested) as second:
+        run = first.start_run("ingest a", settings={}, versions={})
+        with pytest.raises(StoreBusyError, match="another command of this process"):
+            second.start_run("analyze", settings={}, versions={})
+        first.finish_run(run, status="ok", counts={})
+        second.finish_run(second.start_run("analyze", settings={}, versions={}), status="ok", counts={})
