@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SEEDS = {"text": ["*.txt"], "html": ["*.html", "*.htm"], "json": ["*.json"], "jsonl": ["*.jsonl"], "csv": ["*.csv"],
-         "warc": ["*.warc"], "gz": ["*.gz"], "clean": ["*.txt"], "quotes": ["*.txt"]}
+         "warc": ["*.warc", "*.warc.gz"], "gz": ["*.gz"], "clean": ["*.txt"], "quotes": ["*.txt"]}
 STATS = re.compile(r"#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+)")
 
 
