@@ -187,9 +187,9 @@ def _frequency(queries: np.ndarray, docs: Iterable[np.ndarray]) -> np.ndarray:
     return counts
 
 
-def rescue(shingle_sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int]],
+def rescue(shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray], pairs: Sequence[tuple[int, int]],
            copies: Mapping[int, Collection[int]], *, min_shared: float = MIN_SHARED, frequent: int = FREQUENT,
-           min_evidence: int = MIN_SHINGLES) -> list[tuple[int, int, float]]:
+           min_evidence: int = MIN_SHINGLES, frequency: np.ndarray | None = None) -> list[tuple[int, int, float]]:
     """Second look at pairs below ``min_shared``: (i, j, shared) for those that reach it on their rare
     shingles, those found in fewer than ``frequent`` documents outside the two texts' own groups.
 
@@ -199,12 +199,15 @@ def rescue(shingle_sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int]],
     shingles (fewer than ``min_evidence``) to be copies. ``shingle_sets[k]`` is document k's sorted
     unique shingles; ``copies[k]`` the documents already verified as copies of k (its group so far, k
     included; k alone when absent): their holding a shingle is not "elsewhere", so a story syndicated
-    many times does not make its own sentences frequent.
+    many times does not make its own sentences frequent. ``frequency``, when given, holds the document
+    frequencies of the pairs' sorted unique shingles, counted elsewhere (the Spark engine counts them over
+    all documents; ``shingle_sets`` then needs only the pairs' documents and their copies).
     """
     if not pairs:
         return []
     queries = np.unique(np.concatenate([shingle_sets[k] for pair in pairs for k in pair]))
-    frequency = _frequency(queries, shingle_sets)
+    if frequency is None:
+        frequency = _frequency(queries, shingle_sets if isinstance(shingle_sets, Sequence) else shingle_sets.values())
     out = []
     for i, j in pairs:
         own = set(copies.get(i, (i,))) | set(copies.get(j, (j,)))

@@ -312,7 +312,7 @@ def _bands() -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def _verify(pair: tuple[int, tuple[tuple[int, bytes], bytes]]) -> list[tuple[int, int]]:
+def _verify(pair: tuple[int, tuple[tuple[int, bytes], bytes]]) -> list[tuple[bool, int, int]]:
     import numpy as np
 
     from storytrace.resolve import duplicates as d
@@ -320,7 +320,9 @@ def _verify(pair: tuple[int, tuple[tuple[int, bytes], bytes]]) -> list[tuple[int
     j, ((i, a), b) = pair
     sa, sb = np.frombuffer(a, dtype=np.uint64), np.frombuffer(b, dtype=np.uint64)
     common, na, nb = d._containment(sa, sb)
-    return [(i, j)] if common / min(na, nb) >= d.MIN_SHARED else []
+    if common / min(na, nb) >= d.MIN_SHARED:
+        return [(True, i, j)]
+    return [(False, i, j)] if common / min(na, nb) >= d.RESCUE_FLOOR else []  # borderline: see _rescue
 
 
 def _group_records(members: Iterable[tuple[int, str, str, bytes]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -339,8 +341,39 @@ def _group_records(members: Iterable[tuple[int, str, str, bytes]]) -> list[tuple
     return [(out[0].article_id, [{"article_id": a, **payload} for _k, a, payload in group.to_records()])]
 
 
+def _rescue(features: Any, sc: Any, borderline: list[tuple[int, int]], parent: dict[int, int],
+            find: Any) -> list[tuple[int, int]]:
+    """The local stage's second look at borderline pairs (``duplicates.rescue``), with the document
+    frequencies of their shingles counted over every article by a Spark step."""
+    import numpy as np
+
+    from storytrace.resolve import duplicates as d
+
+    involved = {k for pair in borderline for k in pair}
+    groups: dict[int, list[int]] = {}
+    for k in sorted(parent):
+        groups.setdefault(find(k), []).append(k)
+    copies = {k: groups.get(find(k), [k]) for k in involved}
+    wanted = sc.broadcast(involved | {m for members in copies.values() for m in members})
+    sets = {n: np.frombuffer(sh, dtype=np.uint64)
+            for n, sh in features.filter(lambda f: f[0] in wanted.value).map(lambda f: (f[0], f[3])).collect()}
+    queries = np.unique(np.concatenate([sets[k] for pair in borderline for k in pair]))
+    asked = sc.broadcast(queries)
+
+    def held(f: tuple[Any, ...]) -> list[tuple[int, int]]:
+        values = np.frombuffer(f[3], dtype=np.uint64)
+        return [(int(v), 1) for v in np.intersect1d(values, asked.value, assume_unique=True)]
+
+    counted = dict(features.flatMap(held).reduceByKey(lambda a, b: a + b).collect())
+    frequency = np.array([counted.get(int(v), 0) for v in queries], dtype=np.int64)
+    found = d.rescue(sets, borderline, copies, frequency=frequency)
+    return [(i, j) for i, j, _shared in found]
+
+
 def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str, str | None, dict[str, Any]]]]:
     """Near-duplicate groups over the features RDD; returns the local stage's summary and records."""
+    from storytrace.resolve import duplicates as d
+
     b, r = _bands()
     sigs = features.map(lambda f: (f[0], f[4]))
     buckets = sigs.flatMap(lambda s: (((i, s[1][i * r * 8 : (i + 1) * r * 8]), s[0]) for i in range(b)))
@@ -362,10 +395,18 @@ def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str,
             i = parent[i]
         return i
 
-    for i, j in edges:
+    def union(i: int, j: int) -> None:
         ri, rj = find(i), find(j)
         if ri != rj:
             parent[max(ri, rj)] = min(ri, rj)
+
+    for verified, i, j in edges:
+        if verified:
+            union(i, j)
+    borderline = sorted((i, j) for verified, i, j in edges if not verified)
+    if borderline and d.FREQUENT > 0:
+        for i, j in _rescue(features, sc, borderline, parent, find):
+            union(i, j)
     root = sc.broadcast({i: find(i) for i in parent})
     groups = (features.filter(lambda f: f[0] in root.value)
               .map(lambda f: (root.value[f[0]], (f[0], f[1], f[2], f[3])))
