@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import require_data
-
 from storytrace import Corpus
 from storytrace.resolve.actors import Corrections, Mention, name_tokens, resolve, roles_in
 from storytrace.settings import Settings
+from tests.conftest import require_data
 
 
 def _m(article: str, name: str, surface: str | None = None) -> Mention:

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import EXAMPLES
-
 from storytrace.analyze.brief import summarise
 from storytrace.corpus import Corpus
 from storytrace.report import render_story
 from storytrace.settings import Settings
+from tests.conftest import EXAMPLES
 
 
 def _s(aid: str, pos: int, text: str) -> dict:
@@ -40,9 +39,8 @@ def test_story_brief_every_sentence_cited(tmp_path: Path) -> None:
 
 
 def test_bench_brief_scores_rouge_on_gum_summaries() -> None:
-    from tests.conftest import require_data
-
     from storytrace.bench import brief as bench
+    from tests.conftest import require_data
 
     data = require_data("gum")
     docs = [d for d in bench.documents(data) if d["genre"] == "news"]

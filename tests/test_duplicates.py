@@ -3,11 +3,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from tests.conftest import EXAMPLES, require_data
-
 from storytrace.bench.duplicates import make_copy
 from storytrace.corpus import Corpus
 from storytrace.resolve.duplicates import find_duplicates, pairs_of, shingles
+from tests.conftest import EXAMPLES, require_data
 
 
 def test_shingles_ignore_case_and_position() -> None:

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import EXAMPLES
-
 from storytrace.analyze.facts import find
 from storytrace.corpus import Corpus
 from storytrace.settings import Settings
+from tests.conftest import EXAMPLES
 
 
 def test_kinds_values_and_what_they_count() -> None:

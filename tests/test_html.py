@@ -73,7 +73,8 @@ _BODY = "<body><div class='a'><p>One paragraph of text.</p><p>Two</p></div></bod
     [f"<html><head><title>T</title></head>{_BODY}</html>",
      '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'
      f'\n<html xmlns="http://www.w3.org/1999/xhtml">{_BODY}</html>',
-     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "http://www.w3.org/TR/xhtml1/DTD/x.dtd">' f"<html>{_BODY}</html>",
+     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "http://www.w3.org/TR/xhtml1/DTD/x.dtd">'
+     f"<html>{_BODY}</html>",
      f'<!doctype html>\n<html lang="en"/>\n{_BODY}',
      "<html>" + _BODY.replace("Two", "T\x01w\x0bo\ufffe") + "</html>",
      f"<?xml version='1.0' encoding='iso-8859-1'?><html>{_BODY}</html>",

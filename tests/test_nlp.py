@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import spacy
-from tests.conftest import ROOT, require_data
 from spacy.tokens import Doc
 
 from storytrace.errors import ModelError
 from storytrace.nlp import load, model_meta
 from storytrace.nlp.pipeline import MODEL_DIR, build, check_compatible
 from storytrace.nlp.rules import SENTENCE_END, EntityRules, QuoteBoundaries, _is_opening
+from tests.conftest import ROOT, require_data
 
 # Every person each seed article names (by surname), checked to be tagged PERSON at least once there.
 SEED_PEOPLE = {

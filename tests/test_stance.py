@@ -4,7 +4,6 @@ import csv
 from pathlib import Path
 
 import pytest
-from tests.conftest import EXAMPLES
 
 from storytrace.analyze.stance import find, summarise
 from storytrace.bench import stance as bench_stance
@@ -12,6 +11,7 @@ from storytrace.corpus import Corpus
 from storytrace.ingest.pipeline import Prepared, prepare
 from storytrace.model import RawDocument
 from storytrace.settings import Settings
+from tests.conftest import EXAMPLES
 
 SEED_DATES = {"000_4b265e9908216e3e.txt": "2016-07-04", "001_5eab56d17bbf0643.txt": "2016-07-04",
               "002_f5f0807e30fc34e7.txt": "2016-07-04", "003_cfce1aa51925a04d.txt": "2017-02-27",

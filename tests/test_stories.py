@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import require_data
-
 from storytrace import Corpus
 from storytrace.bench.stories import ami, scores
 from storytrace.resolve.stories import StoryClusterer, StoryOptions, make_doc
 from storytrace.settings import Settings
+from tests.conftest import require_data
 
 
 def test_streaming_joins_related_and_separates_unrelated() -> None:

@@ -3,11 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from tests.conftest import require_data
 
 from storytrace.analyze.timeline import compatible, group
 from storytrace.cli import main
 from storytrace.corpus import Corpus
+from tests.conftest import require_data
 
 
 def _event(article: str, day: str, text: str, actors: list[str]) -> dict:

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.conftest import require_data
-
 from storytrace.nlp import timex
+from tests.conftest import require_data
 
 MONDAY = date(2016, 7, 4)
 

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import EXAMPLES, require_data
-
 from storytrace.corpus import Corpus
 from storytrace.resolve.variants import QuoteUnit, compare, find_variants
+from tests.conftest import EXAMPLES, require_data
 
 
 def _unit(key: str, text: str, *, kind: str = "direct", date: str | None = None) -> QuoteUnit:
