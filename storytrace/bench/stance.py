@@ -13,7 +13,7 @@ target, polarity and the raw offsets of the sentence part that shows it; never a
 
 Splits: ``seeds`` (the five seed articles, 21 labels; the rules were written while reading them, so this
 measures fit, not generalisation), ``unseen`` (one PolNeAR dev article, 4 labels, never read while writing the
-rules), ``dev`` and ``all`` (seeds + unseen), and from ``stances_polnear_dev.tsv`` (18 PolNeAR dev articles,
+rules), ``dev`` and ``all`` (seeds + unseen), and from ``stance_labels_dev.tsv`` (18 PolNeAR dev articles,
 labelled before the system was run on them): ``tune`` (9 articles, 19 labels: error analysis allowed),
 ``heldout`` (9 articles, 23 labels: the final figure only), ``polnear`` (both) and ``everything`` (every label).
 Articles are read from ``examples/`` (seeds; set by the project) and from
@@ -40,7 +40,7 @@ from storytrace.stages import STAGES
 
 CLASSES = ("support", "oppose", "neutral", "mixed")
 SPLITS = ("seeds", "unseen", "dev", "all", "tune", "heldout", "polnear", "everything")
-LABEL_FILES = ("stances.tsv", "stances_polnear_dev.tsv")
+LABEL_FILES = ("stances.tsv", "stance_labels_dev.tsv")
 
 
 def _selected(row_split: str, split: str) -> bool:
