@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -587,18 +588,14 @@ def _parse_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]
     used = _Spans([f.cue for f in found if f.cue is not None])
     index = _Spans(taken)
     sentences: list[tuple[int, int, list[tuple[int, int]]]] = []
-    for para in paras:
-        prev = para.start
-        for sent_end in para.sentence_ends:
-            s_start, s_end = _strip(text, prev, sent_end)
-            prev = sent_end
-            if s_start >= s_end or index.covers((s_start, s_end)):
-                continue
-            cands = [(s, e) for s, e, w in para.tokens[para.token_index(s_start) : para.token_index(s_end)]
-                     if attribution.is_candidate(w)
-                     and not used.overlaps((s, e)) and not index.overlaps((s, e)) and not _in_quote(para, s)]
-            if cands:
-                sentences.append((s_start, s_end, cands))
+    for para, s_start, s_end in _sentences(text, paras):
+        if index.covers((s_start, s_end)):
+            continue
+        cands = [(s, e) for s, e, w in para.tokens[para.token_index(s_start) : para.token_index(s_end)]
+                 if attribution.is_candidate(w)
+                 and not used.overlaps((s, e)) and not index.overlaps((s, e)) and not _in_quote(para, s)]
+        if cands:
+            sentences.append((s_start, s_end, cands))
     docs = attribution.parse([text[s:e] for s, e, _ in sentences])
     out: list[Found] = []
     for (s_start, _, cands), doc in zip(sentences, docs, strict=True):
@@ -671,18 +668,24 @@ class _Spans:
 def _cue_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]]) -> list[Found]:
     out: list[Found] = []
     index = _Spans(taken)
+    for para, s_start, s_end in _sentences(text, paras):
+        if index.covers((s_start, s_end)):
+            continue
+        lo, hi = bisect_left(para.starts, s_start), bisect_left(para.starts, s_end) - 1
+        if lo <= hi:
+            out += _sentence_attributions(text, para, lo, hi, index)
+    return out
+
+
+def _sentences(text: str, paras: list[_Paragraph]) -> Iterator[tuple[_Paragraph, int, int]]:
+    """Every non-empty sentence of every paragraph, whitespace stripped: (paragraph, start, end)."""
     for para in paras:
         prev = para.start
         for sent_end in para.sentence_ends:
             s_start, s_end = _strip(text, prev, sent_end)
             prev = sent_end
-            if s_start >= s_end or index.covers((s_start, s_end)):
-                continue
-            lo, hi = bisect_left(para.starts, s_start), bisect_left(para.starts, s_end) - 1
-            if lo > hi:
-                continue
-            out += _sentence_attributions(text, para, lo, hi, index)
-    return out
+            if s_start < s_end:
+                yield para, s_start, s_end
 
 
 def _inside_any(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
