@@ -333,7 +333,7 @@ class Store:
     def resolve_ref(self, ref: str) -> str:
         """Turn a user's article reference (number, id or unique id prefix) into an article id."""
         ref = ref.strip()
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit() and int(ref) < 2**63:  # SQLite integers are 64-bit
             row = self.conn.execute("SELECT id FROM articles WHERE num = ?", (int(ref),)).fetchone()
             if row:
                 return str(row[0])

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -29,6 +30,8 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
        "frame-ancestors 'none'")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_FILES = 100
+# Story numbers in paths: bounded, so a huge number is a 422, never an integer overflow further down.
+_STORY = PathParam(..., ge=0, le=2**31 - 1)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,200}$")
 
 
@@ -141,7 +144,7 @@ def create_app(db: str | Path, *, token: str | None = None, settings: Settings |
         return page(request, "stories.html", stories=corpus().stories(limit=200))
 
     @app.get("/stories/{story}", response_class=HTMLResponse, include_in_schema=False)
-    def story_page(request: Request, story: int) -> HTMLResponse:
+    def story_page(request: Request, story: int = _STORY) -> HTMLResponse:
         return page(request, "story.html", s=views.story_view(corpus(), story), story=story,
                     actor_for=lambda n: views.actor_for_name(corpus(), cache, n))
 
@@ -209,12 +212,12 @@ def create_app(db: str | Path, *, token: str | None = None, settings: Settings |
         return corpus().stories(limit=limit)
 
     @app.get("/api/stories/{story}", tags=["stories"])
-    def api_story(story: int) -> dict[str, Any]:
+    def api_story(story: int = _STORY) -> dict[str, Any]:
         """One story's cited brief, articles, stances and facts."""
         return corpus().brief(story)
 
     @app.get("/api/stories/{story}/timeline", tags=["stories"])
-    def api_story_timeline(story: int, limit: int = Query(200, ge=1, le=5000)) -> list[dict[str, Any]]:
+    def api_story_timeline(limit: int = Query(200, ge=1, le=5000), story: int = _STORY) -> list[dict[str, Any]]:
         """Dated events cited by a story's articles, in date order."""
         return corpus().timeline(story=story, limit=limit)
 

@@ -250,3 +250,17 @@ def test_schemathesis_finds_no_server_errors(server: Server) -> None:
 def test_out_of_range_paging_is_a_422_not_a_crash(client: Client, path: str) -> None:
     # Regression: schemathesis found /api/actors?offset past sys.maxsize answering 500 (islice overflow).
     assert client.get(path).status_code == 422
+
+
+def test_huge_numbers_in_paths_are_client_errors_not_500s(server: Server) -> None:
+    # Regression: schemathesis sent /api/articles/<a 30-digit number> (SQLite integer overflow -> 500).
+    import urllib.error
+    import urllib.request
+
+    for path in ("/api/articles/" + "9" * 30, "/api/stories/" + "9" * 30, "/api/stories/" + "9" * 30 + "/timeline",
+                 "/articles/" + "9" * 30):
+        try:
+            status = urllib.request.urlopen(server.base + path).status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert 400 <= status < 500, (path, status)
