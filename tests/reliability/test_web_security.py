@@ -4,6 +4,7 @@ crawling every linked page and parsing it), FTS5 syntax errors, and schemathesis
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import urllib.error
 import urllib.request
@@ -228,7 +229,10 @@ def test_schemathesis_finds_no_server_errors(server: Server) -> None:
     for result in schema.get_all_operations():
         operation = result.ok()
 
+        # derandomize: the same requests on every run, so CI is reproducible; explore more with
+        # STORYTRACE_SCHEMATHESIS_RANDOM=1 (a random run found the integer-overflow 500 fixed in d1d4fa5).
         @hsettings(max_examples=40, deadline=None, database=None,
+                   derandomize=not os.environ.get("STORYTRACE_SCHEMATHESIS_RANDOM"),
                    suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def check(case: Any) -> None:
