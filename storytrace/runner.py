@@ -3,7 +3,8 @@
 A stage result is stale when it is missing, failed, or was computed from other input: the input key
 joins the stage version, the article's clean-text hash and the versions of the stages it requires.
 Work goes article by article: a batch of articles is loaded once, each article runs all its stale stages
-in plan order in one process (so stages share that article's parse), and the batch's results are written
+in plan order in one process (a stage reads what the ones before it produced without a store round
+trip), and the batch's results are written
 in one transaction, so an interrupted run keeps what it finished and a re-run resumes with the rest.
 Corpus stages run after, each over the whole store.
 """
@@ -53,9 +54,9 @@ def run_stages(items: list[tuple[Article, list[str], dict[str, Any]]],
                settings: Settings) -> list[StageOutput | tuple[str, str, str]]:
     """Run the stale stages of each article, in plan order, over a batch of articles.
 
-    All of an article's stages run one after the other in the same process, so a stage can hand its
-    result to the next (``quotes`` reads ``entities``' parse from the per-process parse cache in
-    ``storytrace.nlp``) and the store is read once per batch. A failing stage yields
+    All of an article's stages run one after the other in the same process, so a stage gets the payloads
+    of the stages it requires straight from the ones before it (``stored`` holds those already fresh in the
+    store). The same function runs inside the Spark engine's ``mapPartitions``. A failing stage yields
     (article id, stage, error); the article's other stages go on, except those that need the failed one.
     """
     out: list[StageOutput | tuple[str, str, str]] = []
