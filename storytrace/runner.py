@@ -4,8 +4,8 @@ A stage result is stale when it is missing, failed, or was computed from other i
 joins the stage version, the article's clean-text hash and the versions of the stages it requires.
 Work goes article by article: a batch of articles is loaded once, each article runs all its stale stages
 in plan order in one process (a stage reads what the ones before it produced without a store round
-trip), and the batch's results are written
-in one transaction, so an interrupted run keeps what it finished and a re-run resumes with the rest.
+trip), and the batch's results are written in one transaction, so an interrupted run keeps what it
+finished and a re-run resumes with the rest.
 Corpus stages run after, each over the whole store.
 """
 
