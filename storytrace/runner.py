@@ -20,6 +20,7 @@ from typing import Any
 from tqdm import tqdm
 
 from storytrace.model import Article, StageOutput
+from storytrace.pool import process_pool
 from storytrace.settings import Settings
 from storytrace.stages import CORPUS_STAGES, STAGES, CorpusStage, Stage, plan
 from storytrace.store import Store
@@ -110,7 +111,7 @@ def _run_article_stages(store: Store, stages: list[Stage], settings: Settings, r
     if not todo:
         return
     bar = tqdm(total=len(todo), desc="analyze", unit="art", disable=_no_progress(settings))
-    pool = ProcessPoolExecutor(max_workers=settings.jobs) if settings.jobs > 1 else None
+    pool = process_pool(settings.jobs)
     try:
         for results in _results(store, todo, settings, pool):
             outputs = [(r, todo[r.article_id][r.stage]) for r in results if isinstance(r, StageOutput)]

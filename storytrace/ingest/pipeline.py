@@ -23,6 +23,7 @@ from storytrace.ingest import metadata as metadata_detection
 from storytrace.ingest.html import extract_html
 from storytrace.ingest.readers import iter_documents
 from storytrace.model import Article, ItemError, Metadata, RawDocument
+from storytrace.pool import process_pool
 from storytrace.settings import Settings
 from storytrace.store import SourceRef, Store
 
@@ -142,7 +143,7 @@ def ingest(
     boilerplate = store.outlet_boilerplate(
         min_articles=settings.boilerplate_min_articles, min_share=settings.boilerplate_min_share
     )
-    pool = ProcessPoolExecutor(max_workers=settings.jobs) if settings.jobs > 1 else None
+    pool = process_pool(settings.jobs)
 
     def store_batch(batch: list[RawDocument | ItemError], pending: _Pending) -> None:
         with store.transaction() as conn:
