@@ -162,3 +162,34 @@ def test_corpus_stage_reading_another_is_ordered_after_it_and_follows_its_change
     counts = _run(store, ["downstream", "upstream"])
     assert counts.stages["downstream"].done == 1 and counts.stages["upstream"].done == 1
     assert store.corpus_result("downstream")[1]["groups"] >= first
+
+
+def test_pool_workers_are_forked_even_from_a_spawned_process():
+    """A spawned parent (like the benchmarks' measuring child) must not hand spawn down to the pool."""
+    import multiprocessing
+
+    from storytrace.pool import process_pool
+
+    assert process_pool(1) is None
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    parent = ctx.Process(target=_report_pool_start_method, args=(queue,))
+    parent.start()
+    method = queue.get(timeout=120)
+    parent.join()
+    assert method == "fork"
+
+
+def _report_pool_start_method(queue) -> None:
+    from storytrace.pool import process_pool
+
+    pool = process_pool(2)
+    assert pool is not None
+    with pool:
+        queue.put(pool.submit(_start_method).result())
+
+
+def _start_method() -> str:
+    import multiprocessing
+
+    return "fork" if multiprocessing.current_process().name.startswith("ForkProcess") else "not forked"
