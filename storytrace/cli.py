@@ -291,9 +291,11 @@ def report(ctx: click.Context, fmt: str, output: Path | None, story: int | None,
 
 @main.command()
 @click.option("--format", "fmt", required=True,
-              type=click.Choice(["jsonl", "csv", "parquet", "dna", "gexf", "graphml", "annotations"]),
-              help="Articles as jsonl/csv/parquet; stance statements as DNA-style CSV (dna) or a "
-              "network (gexf, graphml); quotation spans as W3C Web Annotation JSON (annotations).")
+              type=click.Choice(["jsonl", "csv", "parquet", "quotes-csv", "quotes-jsonl", "quotes-parquet", "dna",
+                                 "gexf", "graphml", "annotations"]),
+              help="Articles as jsonl/csv/parquet; one row per quotation (speaker, actor, article, outlet, date, "
+              "offsets, confidence) as quotes-csv/quotes-jsonl/quotes-parquet; stance statements as DNA-style CSV "
+              "(dna) or a network (gexf, graphml); quotation spans as W3C Web Annotation JSON (annotations).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.pass_context
 @_fail_cleanly
@@ -303,6 +305,7 @@ def export(ctx: click.Context, fmt: str, output: Path) -> None:
     \b
     Example:
       storytrace export --format parquet -o articles.parquet
+      storytrace export --format quotes-csv -o quotes.csv
       storytrace export --format dna -o statements.csv
       storytrace export --format gexf -o stances.gexf
     """

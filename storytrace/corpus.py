@@ -302,11 +302,17 @@ class Corpus:
         return report.render(report.build(self.store), format=format)
 
     def export(self, out: str | Path, *, format: str) -> Path:
-        """Export articles (with provenance and a run manifest) as JSONL, CSV or Parquet; stance statements
-        as DNA-style statements (``dna``) or a network (``gexf``, ``graphml``); quotation spans as W3C Web
-        Annotations (``annotations``)."""
+        """Export articles (with provenance and a run manifest) as JSONL, CSV or Parquet; one row per quotation
+        (speaker, actor, article, outlet, date, offsets, confidence) as ``quotes-csv``, ``quotes-jsonl`` or
+        ``quotes-parquet``; stance statements as DNA-style statements (``dna``) or a network (``gexf``,
+        ``graphml``); quotation spans as W3C Web Annotations (``annotations``)."""
         from storytrace.export import export_articles
 
+        if format.startswith("quotes-"):
+            from storytrace.export import statements
+
+            return statements.export(self.store, Path(out), format=format[len("quotes-"):],
+                                     manifest=self.manifest())
         if format == "dna":
             from storytrace.export import dna
 

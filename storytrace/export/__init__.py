@@ -13,7 +13,8 @@ from typing import IO, Any
 from storytrace.errors import InputError
 from storytrace.store import Store
 
-FORMATS = ("jsonl", "csv", "parquet", "dna", "gexf", "graphml", "annotations")
+FORMATS = ("jsonl", "csv", "parquet", "quotes-csv", "quotes-jsonl", "quotes-parquet", "dna", "gexf", "graphml",
+           "annotations")
 
 
 @contextmanager

@@ -24,8 +24,8 @@ def write(net: Network, out: Path, manifest: dict[str, Any]) -> None:
     with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         xml = XMLGenerator(handle, encoding="utf-8", short_empty_elements=True)
         xml.startDocument()
-        xml.startElement("gexf", {"xmlns": NS, "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-                                  "xsi:schemaLocation": f"{NS} {NS}/gexf.xsd", "version": "1.3"})
+        # No xsi:schemaLocation: the normative GEXF 1.3 grammar (RELAX NG, gexf.rng) allows no foreign attributes.
+        xml.startElement("gexf", {"xmlns": NS, "version": "1.3"})
         xml.startElement("meta", {"lastmodifieddate": datetime.now(UTC).date().isoformat()})
         _text(xml, "creator", f"storytrace {manifest.get('versions', {}).get('storytrace', '')}".strip())
         _text(xml, "description", "Who supports or opposes whom: stance statements with evidence offsets. "
@@ -68,7 +68,8 @@ def _text(xml: XMLGenerator, tag: str, text: str) -> None:
 
 
 def _attributes(xml: XMLGenerator, cls: str, spec: list[tuple[str, str]]) -> None:
-    xml.startElement("attributes", {"class": cls, "mode": "static"})
+    # No mode attribute: GEXF 1.3 dropped it from <attributes> (1.2draft had it); static is the default.
+    xml.startElement("attributes", {"class": cls})
     for j, (name, kind) in enumerate(spec):
         xml.startElement("attribute", {"id": str(j), "title": name, "type": TYPES[kind]})
         xml.endElement("attribute")

@@ -21,10 +21,14 @@ def _normalise(row: dict[str, Any]) -> dict[str, Any]:
             for k, v in row.items()}
 
 
-def write(rows: Iterable[dict[str, Any]], out: Path, manifest: dict[str, Any]) -> None:
+def write(rows: Iterable[dict[str, Any]], out: Path, manifest: dict[str, Any], *,
+          schema: pa.Schema | None = None) -> None:
+    """Write ``rows``; with ``schema`` every file has exactly those columns and types, else they are inferred."""
     with atomic_path(out) as tmp:
         writer: pq.ParquetWriter | None = None
-        schema: pa.Schema | None = None
+        if schema is not None:
+            schema = schema.with_metadata({"storytrace_manifest": json.dumps(manifest, default=str)})
+            writer = pq.ParquetWriter(tmp, schema)
         buffer: list[dict[str, Any]] = []
 
         def flush() -> None:
