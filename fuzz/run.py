@@ -1,6 +1,7 @@
 """Run every fuzz target of fuzz_ingest.py for a bounded time and report runs, coverage and crashes.
 
     nice -n 10 .venv/bin/python fuzz/run.py --seconds 600 --json > fuzz-figures.json
+    nice -n 15 .venv/bin/python fuzz/run.py --seconds 3600 --parallel 9 --json   # every target at once
 
 Each target starts from seed files (the test fixtures of its format) copied into a scratch corpus;
 crash and timeout inputs that libFuzzer writes are kept in --artifacts for triage and regression tests.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -37,16 +40,30 @@ def seed(target: str, corpus: Path) -> int:
     return n
 
 
-def run_target(target: str, seconds: int, work: Path, artifacts: Path) -> dict[str, object]:
+def start_target(target: str, seconds: int, work: Path, artifacts: Path, timeout: int = 30) -> dict[str, Any]:
+    """Start libFuzzer on one target; its log goes to a file as it runs (a run stopped part-way still shows it)."""
     corpus = work / target
     seeds = seed(target, corpus)
     prefix = artifacts / f"{target}-"
     cmd = [sys.executable, str(HERE / "fuzz_ingest.py"), f"--target={target}", f"-max_total_time={seconds}",
-           "-timeout=30", "-rss_limit_mb=3072", "-max_len=65536", f"-artifact_prefix={prefix}",
+           f"-timeout={timeout}", "-rss_limit_mb=3072", "-max_len=65536", f"-artifact_prefix={prefix}",
            "-print_final_stats=1", str(corpus)]
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    log = done.stderr
+    log_path = artifacts / "logs" / f"{target}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log_file, cwd=ROOT)
+    return {"proc": proc, "log": log_path, "seeds": seeds, "started": time.perf_counter()}
+
+
+def finish_target(target: str, run: dict[str, Any], artifacts: Path) -> dict[str, object]:
+    """Wait for a target's fuzzer and read its figures; CPU time is the fuzzer's own (user + system)."""
+    proc = run["proc"]
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - run["started"]
+    # CPU time, not wall time, is what the fuzzer got on a shared machine; the load average says why.
+    cpu = usage.ru_utime + usage.ru_stime
+    log = run["log"].read_text(encoding="utf-8", errors="replace")
     runs = cov = ft = 0
     for m in STATS.finditer(log):
         runs, cov, ft = int(m.group(1)), int(m.group(2)), int(m.group(3))
@@ -54,9 +71,10 @@ def run_target(target: str, seconds: int, work: Path, artifacts: Path) -> dict[s
     if final:
         runs = int(final.group(1))
     found = sorted(p.name for p in artifacts.glob(f"{target}-*"))
-    return {"runs": runs, "seconds": round(time.perf_counter() - started, 1), "coverage": cov, "features": ft,
-            "seed_files": seeds, "exit_code": done.returncode, "crashes_or_hangs": found,
-            "error": None if done.returncode == 0 else log[-1500:]}
+    return {"runs": runs, "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+            "runs_per_cpu_second": round(runs / cpu, 1) if cpu else None, "load_average": os.getloadavg()[0],
+            "coverage": cov, "features": ft, "seed_files": run["seeds"], "exit_code": proc.returncode,
+            "crashes_or_hangs": found, "error": None if proc.returncode == 0 else log[-1500:]}
 
 
 def main() -> int:
@@ -64,16 +82,26 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60, help="Fuzzing time per target.")
     parser.add_argument("--targets", default=",".join(SEEDS), help="Comma-separated targets.")
     parser.add_argument("--artifacts", type=Path, default=HERE / "artifacts")
+    parser.add_argument("--parallel", type=int, default=1, help="Targets fuzzed at once.")
+    parser.add_argument("--timeout", type=int, default=30,
+                        help="Wall seconds an input may take before it counts as a hang (more on a loaded machine).")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.artifacts.mkdir(parents=True, exist_ok=True)
     figures = {}
+    targets = args.targets.split(",")
     with tempfile.TemporaryDirectory(prefix="storytrace-fuzz-corpus-") as tmp:
-        for target in args.targets.split(","):
-            figures[target] = run_target(target, args.seconds, Path(tmp), args.artifacts)
-            print(f"{target}: {figures[target]['runs']} runs in {figures[target]['seconds']} s, "
-                  f"cov {figures[target]['coverage']}, crashes {figures[target]['crashes_or_hangs']}",
-                  file=sys.stderr, flush=True)
+        # --parallel N: N targets fuzz at once (on a shared machine each gets a share of the CPU; say so).
+        for i in range(0, len(targets), args.parallel):
+            group = targets[i : i + args.parallel]
+            runs = {t: start_target(t, args.seconds, Path(tmp), args.artifacts, args.timeout) for t in group}
+            for target in group:
+                figures[target] = finish_target(target, runs[target], args.artifacts)
+                f = figures[target]
+                print(f"{target}: {f['runs']} runs in {f['seconds']} s ({f['cpu_seconds']} s CPU, "
+                      f"load {f['load_average']:.1f}), cov {f['coverage']}, crashes {f['crashes_or_hangs']}",
+                      file=sys.stderr, flush=True)
+                print(json.dumps({target: f}), file=sys.stderr, flush=True)
     print(json.dumps(figures, indent=None if args.json else 2))
     return 1 if any(f["crashes_or_hangs"] or f["exit_code"] for f in figures.values()) else 0
 

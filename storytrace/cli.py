@@ -50,9 +50,14 @@ def _corpus(ctx: click.Context, *, readonly: bool = False) -> Corpus:
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes for ingest and analysis [default: 1].")
 @click.option("--progress/--no-progress", default=None, help="Progress bars [default: when on a terminal].")
+@click.option("--max-item-seconds", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Stop a document (ingest) or a stage on one article (analyze) running longer than this; it "
+                   "becomes that item's error and the rest goes on. 0 = no limit [default: 600]. "
+                   "Env: STORYTRACE_MAX_ITEM_SECONDS.")
 @click.version_option(package_name="storytrace")
 @click.pass_context
-def main(ctx: click.Context, db: Path, jobs: int | None, progress: bool | None) -> None:
+def main(ctx: click.Context, db: Path, jobs: int | None, progress: bool | None,
+         max_item_seconds: float | None) -> None:
     """Who said what, who stands where, and what happened when, in a pile of news articles.
 
     \b
@@ -62,7 +67,7 @@ def main(ctx: click.Context, db: Path, jobs: int | None, progress: bool | None) 
       storytrace report --html -o report.html
     """
     ctx.ensure_object(dict)
-    ctx.obj["settings"] = Settings.from_env(db=db, jobs=jobs, progress=progress)
+    ctx.obj["settings"] = Settings.from_env(db=db, jobs=jobs, progress=progress, max_item_seconds=max_item_seconds)
 
 
 @main.command()

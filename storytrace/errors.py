@@ -5,7 +5,8 @@
     ├── StoreError                  the store cannot be opened, migrated or written
     │   └── StoreBusyError          another process holds the write lock
     ├── PipelineError               an analysis stage failed or is misconfigured
-    │   └── ModelError              a shipped model is missing or incompatible
+    │   ├── ModelError              a shipped model is missing or incompatible
+    │   └── ItemTimeLimitError      one item ran past ``Settings.max_item_seconds`` (caught per item)
     └── BenchmarkError              benchmark data missing or malformed
 
 Per-item problems in a batch are not raised: they become ``model.ItemError`` records (with one of
@@ -49,6 +50,12 @@ class ModelError(PipelineError):
     code = "E310"
 
 
+class ItemTimeLimitError(PipelineError):
+    """A document being prepared, or one stage on one article, ran past ``Settings.max_item_seconds``."""
+
+    code = "E330"
+
+
 class BenchmarkError(StorytraceError):
     code = "E400"
 
@@ -70,5 +77,6 @@ ITEM_CODES = {
     "E112": "record has no text field",
     "E113": "permission denied",
     "E114": "malformed metadata sidecar or manifest",
+    "E115": "preparing the document took longer than the per-item time limit (max_item_seconds)",
     "E199": "unexpected failure while preparing a document (a bug in storytrace: please report it)",
 }

@@ -24,6 +24,7 @@ from storytrace.pool import process_pool
 from storytrace.settings import Settings
 from storytrace.stages import CORPUS_STAGES, STAGES, CorpusStage, Stage, plan
 from storytrace.store import Store
+from storytrace.timelimit import time_limit
 
 
 @dataclass
@@ -59,6 +60,9 @@ def run_stages(items: list[tuple[Article, list[str], dict[str, Any]]],
     of the stages it requires straight from the ones before it (``stored`` holds those already fresh in the
     store). The same function runs inside the Spark engine's ``mapPartitions``. A failing stage yields
     (article id, stage, error); the article's other stages go on, except those that need the failed one.
+    A stage running past ``settings.max_item_seconds`` on an article is stopped and fails that way (E330,
+    its partial result dropped); the limit needs the main thread of a Unix process (pool workers and Spark's
+    Python workers are), elsewhere stages run unlimited (``storytrace.timelimit``).
     """
     out: list[StageOutput | tuple[str, str, str]] = []
     for article, names, stored in items:
@@ -70,7 +74,8 @@ def run_stages(items: list[tuple[Article, list[str], dict[str, Any]]],
                 out.append((article.id, name, f"needs {', '.join(missing)}, which has no result for this article"))
                 continue
             try:
-                result = stage.run(article, {r: inputs[r] for r in stage.requires}, settings)
+                with time_limit(settings.max_item_seconds, f"stage {name!r} on article {article.id}"):
+                    result = stage.run(article, {r: inputs[r] for r in stage.requires}, settings)
             except Exception as exc:  # one article's failure must not stop the others
                 out.append((article.id, name, f"{type(exc).__name__}: {exc}"))
                 continue

@@ -25,6 +25,12 @@ class Settings:
     # stall on it: ~33,000 words, far past any news article; the dates stage alone needs ~10 s per 200,000
     # characters on one core (docs/reliability.md).
     max_analysis_chars: int = 200_000
+    # Seconds one item may run: preparing one document during ingest (error E115), or one per-article stage
+    # on one article (error E330). The item becomes a per-item error, nothing of it is stored and the batch
+    # goes on; 0 = no limit. Generous, so that a long genuine article never meets it, even on a loaded machine
+    # (docs/reliability.md has timings). Unix, main thread only (storytrace/timelimit.py).
+    # Env: STORYTRACE_MAX_ITEM_SECONDS; CLI: --max-item-seconds.
+    max_item_seconds: float = 600.0
     # A decompressed .gz stream larger than this is treated as a zip bomb and refused.
     max_decompressed_bytes: int = 512 * 1024 * 1024
     # Articles handled per database transaction during ingest and analysis.
@@ -60,7 +66,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Defaults, then STORYTRACE_DB, then explicit overrides (None means 'not given')."""
+        """Defaults, then the STORYTRACE_* variables, then explicit overrides (None means 'not given')."""
         values: dict[str, Any] = {}
         if env_db := os.environ.get("STORYTRACE_DB"):
             values["db"] = Path(env_db)
@@ -69,6 +75,12 @@ class Settings:
                 values["lock_wait"] = float(env_wait)
             except ValueError:
                 raise InputError(f"STORYTRACE_LOCK_WAIT must be a number of seconds, not {env_wait!r}") from None
+        if env_limit := os.environ.get("STORYTRACE_MAX_ITEM_SECONDS"):
+            try:
+                values["max_item_seconds"] = float(env_limit)
+            except ValueError:
+                raise InputError("STORYTRACE_MAX_ITEM_SECONDS must be a number of seconds, "
+                                 f"not {env_limit!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("db", "corrections"):
             if key in values:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from storytrace.errors import ItemTimeLimitError
 from storytrace.ingest import clean as cleaning
 from storytrace.ingest import metadata as metadata_detection
 from storytrace.ingest.html import extract_html
@@ -26,6 +27,7 @@ from storytrace.model import Article, ItemError, Metadata, RawDocument
 from storytrace.pool import process_pool
 from storytrace.settings import Settings
 from storytrace.store import SourceRef, Store
+from storytrace.timelimit import time_limit
 
 
 def content_id(text: str) -> str:
@@ -118,13 +120,24 @@ def _batches(items: Iterable[RawDocument | ItemError], size: int) -> Iterator[li
 
 def _prepare_many(docs: list[RawDocument], boilerplate: Mapping[str, frozenset[str]],
                   settings: Settings) -> list[Prepared | ItemError]:
+    """Prepare each document; a failing one, or one running past ``settings.max_item_seconds``, is an error.
+
+    The time limit needs the main thread of a Unix process (pool workers are); elsewhere documents are
+    prepared without one (``storytrace.timelimit``).
+    """
     out: list[Prepared | ItemError] = []
     for doc in docs:
         try:
-            out.append(prepare(doc, boilerplate=boilerplate, settings=settings))
+            with time_limit(settings.max_item_seconds, "preparing the document"):
+                prepared = prepare(doc, boilerplate=boilerplate, settings=settings)
+        except ItemTimeLimitError as exc:
+            out.append(ItemError(doc.source_path, doc.record, exc.args[0], "E115"))
+            continue
         except Exception as exc:  # one bad document must not stop the batch
             out.append(ItemError(doc.source_path, doc.record, f"could not process: {type(exc).__name__}: {exc}",
                                  "E199"))
+            continue
+        out.append(prepared)
     return out
 
 

@@ -69,12 +69,14 @@ def settings_for(db: Path, *, jobs: int = 1) -> Any:
     return Settings(db=db, progress=False, batch_size=BATCH, jobs=jobs)
 
 
-def run_pipeline(db: Path, corpus: Path, *, jobs: int = 1) -> None:
+def run_pipeline(db: Path, corpus: Path, *, jobs: int = 1, between: Any = None) -> None:
     """What one user command sequence does: ingest the folder, then analyze the cheap stages."""
     from storytrace.corpus import Corpus
 
     with Corpus(settings=settings_for(db, jobs=jobs)) as c:
         c.ingest([str(corpus)])
+        if between is not None:
+            between()
         c.analyze(STAGES)
 
 
@@ -174,7 +176,8 @@ def _child(db: str, corpus: str, jobs: int) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    run_pipeline(Path(db), Path(corpus), jobs=jobs)
+    # The marker tells the parent whether its kill landed during ingest or during analyze.
+    run_pipeline(Path(db), Path(corpus), jobs=jobs, between=Path(f"{db}.analyzing").touch)
 
 
 @dataclass
@@ -182,7 +185,10 @@ class Campaign:
     """What a kill campaign did and found."""
 
     seed: int
+    window: float = 1.1
     kills: int = 0  # SIGKILLs that landed while the child was still working
+    in_ingest: int = 0  # ... of them, while it was starting up or ingesting
+    in_analyze: int = 0  # ... while it was analysing
     finished_early: int = 0  # children that finished before their kill time
     chains: int = 0
     failures: list[str] = field(default_factory=list)
@@ -192,16 +198,28 @@ class Campaign:
 
     def as_dict(self) -> dict[str, Any]:
         times = sorted(self.kill_times)
-        return {"seed": self.seed, "kills": self.kills, "chains": self.chains, "finished_early": self.finished_early,
+        return {"seed": self.seed, "window": self.window, "kills": self.kills, "kills_in_ingest": self.in_ingest,
+                "kills_in_analyze": self.in_analyze, "chains": self.chains, "finished_early": self.finished_early,
                 "failures": self.failures, "seconds": round(self.seconds, 1),
                 "full_run_seconds": round(self.full_run_seconds, 2),
                 "kill_time_min_s": round(times[0], 3) if times else None,
                 "kill_time_max_s": round(times[-1], 3) if times else None}
 
 
-def kill_campaign(work: Path, *, kills: int, seed: int, max_per_chain: int = 6, jobs: int = 1,
-                  log: Any = None) -> Campaign:
-    """SIGKILL ingest+analyze at seeded random points until ``kills`` kills have landed; check every chain."""
+def kill_campaign(work: Path, *, kills: int, seed: int, max_per_chain: int = 6, jobs: int = 1, window: float = 1.1,
+                  lanes: int = 1, log: Any = None, progress: Path | None = None) -> Campaign:
+    """SIGKILL ingest+analyze at seeded random points until ``kills`` kills have landed; check every chain.
+
+    Each kill delay is drawn uniformly over ``window`` times an uninterrupted run. With the default (1.1) a
+    kill can land anywhere in a whole run, and a chain soon ends with a re-run that finishes before its kill
+    time. A small window (0.2) kills each re-run early, so a chain walks through the whole work in many short,
+    killed steps: many more kills for the same CPU time, each at a random point of what was left to do.
+    ``lanes`` > 1 runs that many chains at once (forked lanes, each with its own stores and random stream),
+    all checked against the same reference.
+
+    ``progress``: a JSON file rewritten after every chain with the figures so far, so that a campaign
+    stopped part-way (a long one, on a shared machine) still leaves its result.
+    """
     corpus = build_corpus(work / "corpus")
     reference = work / "reference.db"
     for suffix in ("", "-wal", "-shm"):
@@ -217,18 +235,86 @@ def kill_campaign(work: Path, *, kills: int, seed: int, max_per_chain: int = 6, 
     child = ctx.Process(target=_child, args=(str(scratch), str(corpus), jobs))
     child.start()
     child.join()
-    result = Campaign(seed=seed, full_run_seconds=time.perf_counter() - t)
+    full_run = time.perf_counter() - t
     assert diff(expected, snapshot(scratch)) == [], "two uninterrupted runs differ: the store is not deterministic"
-    rng = random.Random(seed)
+    plan = _Plan(work, corpus, expected, jobs, window, max_per_chain, full_run)
+    started = time.perf_counter()
+    if lanes <= 1:
+        result = _lane(plan, 0, kills, random.Random(seed), Campaign(seed=seed, window=window,
+                                                                      full_run_seconds=full_run), log, progress)
+        result.seconds = time.perf_counter() - started
+        if progress is not None:
+            progress.write_text(json.dumps({**result.as_dict(), "target_kills": kills, "finished": True}))
+        return result
+    per_lane = [kills // lanes + (1 if i < kills % lanes else 0) for i in range(lanes)]
+    files = [work / f"lane{i}.json" for i in range(lanes)]
+    procs = []
+    for i in range(lanes):
+        files[i].unlink(missing_ok=True)
+        proc = ctx.Process(target=_lane, args=(plan, i, per_lane[i], random.Random(f"{seed}-{i}"),
+                                               Campaign(seed=seed, window=window, full_run_seconds=full_run),
+                                               log, files[i]))
+        proc.start()
+        procs.append(proc)
+    while True:
+        alive = any(p.is_alive() for p in procs)
+        result = _merge(seed, window, full_run, files)
+        result.seconds = time.perf_counter() - started
+        if progress is not None:
+            partial = progress.with_suffix(".tmp")
+            partial.write_text(json.dumps({**result.as_dict(), "target_kills": kills, "finished": not alive,
+                                           "lanes": lanes, "load_average": os.getloadavg()}))
+            partial.replace(progress)
+        if not alive:
+            break
+        time.sleep(10)
+    if any(p.exitcode for p in procs):
+        result.failures.append(f"lane exit codes {[p.exitcode for p in procs]}")
+    return result
+
+
+@dataclass
+class _Plan:
+    work: Path
+    corpus: Path
+    expected: dict[str, Any]
+    jobs: int
+    window: float
+    max_per_chain: int
+    full_run: float
+
+
+def _merge(seed: int, window: float, full_run: float, files: list[Path]) -> Campaign:
+    merged = Campaign(seed=seed, window=window, full_run_seconds=full_run)
+    for i, path in enumerate(files):
+        if not path.exists():
+            continue
+        lane = json.loads(path.read_text())
+        for key in ("kills", "chains", "finished_early"):
+            setattr(merged, key, getattr(merged, key) + lane[key])
+        merged.in_ingest += lane["kills_in_ingest"]
+        merged.in_analyze += lane["kills_in_analyze"]
+        merged.failures += [f"lane {i}: {f}" for f in lane["failures"]]
+        merged.kill_times += [t for t in (lane["kill_time_min_s"], lane["kill_time_max_s"]) if t is not None]
+    return merged
+
+
+def _lane(plan: _Plan, lane: int, kills: int, rng: random.Random, result: Campaign, log: Any,
+          progress: Path | None) -> Campaign:
+    """Kill chains one after the other until ``kills`` have landed (one lane of a campaign)."""
+    ctx = multiprocessing.get_context("fork")
+    work, corpus, jobs = plan.work, plan.corpus, plan.jobs
     started = time.perf_counter()
     while result.kills < kills:
         result.chains += 1
-        db = work / f"chain{result.chains % 2}.db"
+        db = work / f"chain{lane}-{result.chains % 2}.db"
         for suffix in ("", "-wal", "-shm", ".lock"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         in_chain = 0
-        while in_chain < max_per_chain and result.kills < kills:
-            delay = rng.uniform(0.0, result.full_run_seconds * 1.1)
+        while in_chain < plan.max_per_chain and result.kills < kills:
+            delay = rng.uniform(0.0, plan.full_run * plan.window)
+            marker = Path(f"{db}.analyzing")
+            marker.unlink(missing_ok=True)
             child = ctx.Process(target=_child, args=(str(db), str(corpus), jobs))
             child.start()
             child.join(delay)
@@ -238,16 +324,26 @@ def kill_campaign(work: Path, *, kills: int, seed: int, max_per_chain: int = 6, 
             os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
             child.join()
             result.kills += 1
+            if marker.exists():
+                result.in_analyze += 1
+            else:
+                result.in_ingest += 1
             in_chain += 1
             result.kill_times.append(delay)
         run_pipeline(db, corpus, jobs=jobs)  # the run that is left to finish
-        problems = check_store(db) + diff(expected, snapshot(db))
+        problems = check_store(db) + diff(plan.expected, snapshot(db))
         if problems:
             result.failures.append(f"chain {result.chains} ({in_chain} kills): " + "; ".join(problems))
+        result.seconds = time.perf_counter() - started
         if log is not None:
-            print(f"chain {result.chains}: {in_chain} kills, total {result.kills}, "
-                  f"{'FAIL ' + '; '.join(problems) if problems else 'ok'}", file=log, flush=True)
-    result.seconds = time.perf_counter() - started
+            print(f"lane {lane} chain {result.chains}: {in_chain} kills, lane total {result.kills}, "
+                  f"{result.seconds:.0f} s, {'FAIL ' + '; '.join(problems) if problems else 'ok'}",
+                  file=log, flush=True)
+        if progress is not None:
+            partial = progress.with_suffix(".tmp")
+            partial.write_text(json.dumps({**result.as_dict(), "target_kills": kills, "finished": False,
+                                           "load_average": os.getloadavg()}))
+            partial.replace(progress)
     return result
 
 
@@ -258,13 +354,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--work", type=Path, default=None, help="Scratch folder (default: a temporary one).")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--window", type=float, default=1.1,
+                        help="Kill delays are drawn over this many uninterrupted runs (0.2: many short steps).")
+    parser.add_argument("--max-per-chain", type=int, default=6, help="Kills before a chain's run is left to finish.")
+    parser.add_argument("--lanes", type=int, default=1, help="Chains run at once (forked lanes).")
+    parser.add_argument("--progress", type=Path, default=None,
+                        help="JSON file rewritten after every chain with the figures so far.")
     args = parser.parse_args(argv)
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="storytrace-kills-") as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        found = kill_campaign(work, kills=args.kills, seed=args.seed, jobs=args.jobs, log=sys.stderr)
+        found = kill_campaign(work, kills=args.kills, seed=args.seed, jobs=args.jobs, log=sys.stderr,
+                              progress=args.progress, window=args.window, max_per_chain=args.max_per_chain,
+                              lanes=args.lanes)
     print(json.dumps(found.as_dict()) if args.json else found)
     return 1 if found.failures else 0
 

@@ -1,0 +1,196 @@
+"""Per-item time limits: a document or a stage running past ``max_item_seconds`` is that item's coded error.
+
+The limit is tripped for real: by real code on inputs too big to finish in time (a 9 MB text to prepare, a
+190,000-character article for the dates stage) and by stages that never return (a busy loop, a loop that
+swallows the error). Each time the rest of the batch lands, nothing partial of the stopped item is stored,
+and the store passes the same checks as after a kill.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from storytrace import stages as stage_registry
+from storytrace.corpus import Corpus
+from storytrace.errors import InputError, ItemTimeLimitError
+from storytrace.model import StageOutput
+from storytrace.settings import Settings
+from storytrace.timelimit import time_limit
+from tests.reliability.faultlib import EXAMPLES, check_store
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="time limits need setitimer (Unix)")
+
+SMALL = sorted(EXAMPLES.glob("*.txt"))
+
+
+def _settings(db: Path, **changes: object) -> Settings:
+    return Settings(db=db, progress=False, quote_parse=False).replace(**changes)
+
+
+def _spin_forever() -> None:
+    n = 0
+    while True:  # pure Python: the alarm lands between two bytecodes
+        n += 1
+
+
+def _folder(tmp_path: Path, *, big_chars: int) -> Path:
+    """Three small articles plus one big one, made of the examples' paragraphs (real text, real dates)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    texts = [p.read_text(encoding="utf-8") for p in SMALL]
+    for i, text in enumerate(texts[:3]):
+        (folder / f"small-{i}.txt").write_text(text, encoding="utf-8")
+    block = "\n\n".join(texts) + "\n\n"
+    (folder / "big.txt").write_text(block * max(1, big_chars // len(block)), encoding="utf-8")
+    return folder
+
+
+def test_a_document_too_slow_to_prepare_is_e115_and_the_rest_is_stored(tmp_path):
+    """Preparing a 6 MB text takes seconds (detection, cleaning, boilerplate candidates); at a 0.5 s limit it is
+    stopped, and the three small documents of the same batch land."""
+    folder = _folder(tmp_path, big_chars=6_000_000)
+    db = tmp_path / "t.db"
+    with Corpus(settings=_settings(db, max_item_seconds=0.5)) as c:
+        started = time.perf_counter()
+        report = c.ingest([str(folder)])
+        elapsed = time.perf_counter() - started
+        assert [(Path(e.source_path).name, e.code) for e in report.errors] == [("big.txt", "E115")]
+        assert "took longer than 0.5 s (max_item_seconds)" in report.errors[0].message
+        assert report.added == 3 and c.store.count_articles() == 3
+    assert check_store(db) == []
+    assert elapsed < 60  # unlimited, the big document alone takes several seconds of CPU
+
+
+def test_a_stage_too_slow_on_a_long_article_is_e330_and_its_dependents_wait(tmp_path):
+    """The dates stage needs seconds for a 190,000-character article; at 1.5 s it is stopped on that article
+    only, the stages that need it report so, and every other (article, stage) result is stored."""
+    folder = _folder(tmp_path, big_chars=190_000)
+    db = tmp_path / "t.db"
+    with Corpus(settings=_settings(db, max_item_seconds=0)) as c:
+        assert c.ingest([str(folder)]).added == 4
+        big = next(a for a in c.store.iter_articles() if len(a.clean.text) > 100_000)
+        small = next(a for a in c.store.iter_articles() if a.id != big.id)
+        stage_registry.STAGES["dates"].run(small, {}, c.settings)  # load what the stage loads once per process
+    with Corpus(settings=_settings(db, max_item_seconds=1.5)) as c:
+        counts = c.analyze(["profile", "dates", "timeline"])
+        assert counts.stages["profile"].done == 4 and counts.stages["profile"].errors == 0
+        assert (counts.stages["dates"].done, counts.stages["dates"].errors) == (3, 1)
+        errors = c.store.stage_errors("dates")
+        assert [(e[0], e[1]) for e in errors] == [(big.id, "dates")]
+        assert "[E330]" in errors[0][2] and f"stage 'dates' on article {big.id}" in errors[0][2]
+        assert big.id not in {article_id for article_id, _ in c.store.iter_stage_payloads("dates")}
+    assert check_store(db) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_stage_that_never_returns_is_stopped_in_process_and_in_pool_workers(tmp_path, monkeypatch, jobs):
+    def stuck(article, inputs, settings):
+        if article.raw_text.startswith(first_line):
+            _spin_forever()
+        return StageOutput("stuck", article.id, {"ok": True})
+
+    def after(article, inputs, settings):
+        return StageOutput("after", article.id, {"from": inputs["stuck"]})
+
+    monkeypatch.setitem(stage_registry.STAGES, "stuck", stage_registry.Stage("stuck", "1", stuck, "test stage"))
+    monkeypatch.setitem(stage_registry.STAGES, "after",
+                        stage_registry.Stage("after", "1", after, "test stage", requires=("stuck",)))
+    folder = _folder(tmp_path, big_chars=10_000)
+    first_line = (folder / "small-1.txt").read_text(encoding="utf-8")[:40]
+    db = tmp_path / "t.db"
+    with Corpus(settings=_settings(db, max_item_seconds=0.5, jobs=jobs, batch_size=2)) as c:
+        c.ingest([str(folder)])
+        counts = c.analyze(["profile", "stuck", "after"])
+        assert (counts.stages["stuck"].done, counts.stages["stuck"].errors) == (3, 1)
+        assert (counts.stages["after"].done, counts.stages["after"].errors) == (3, 1)
+        assert counts.stages["profile"].done == 4
+        (stuck_error,) = c.store.stage_errors("stuck")
+        assert "[E330]" in stuck_error[2]
+        (after_error,) = c.store.stage_errors("after")
+        assert after_error[0] == stuck_error[0] and "needs stuck" in after_error[2]
+    assert check_store(db) == []
+
+
+def test_a_stage_that_swallows_the_error_is_stopped_and_its_partial_result_dropped(tmp_path, monkeypatch):
+    def stubborn(article, inputs, settings):
+        done = []
+        for _ in range(10_000):
+            try:  # a broad handler in stage code must not turn a stopped stage into a partial result
+                _spin_forever()
+            except Exception:
+                done.append(len(done))
+            if len(done) >= 2:
+                break
+        return StageOutput("stubborn", article.id, {"partial": done})
+
+    monkeypatch.setitem(stage_registry.STAGES, "stubborn",
+                        stage_registry.Stage("stubborn", "1", stubborn, "test stage"))
+    folder = _folder(tmp_path, big_chars=10_000)
+    db = tmp_path / "t.db"
+    with Corpus(settings=_settings(db, max_item_seconds=0.2)) as c:
+        c.ingest([str(folder)])
+        counts = c.analyze(["stubborn"])
+        assert (counts.stages["stubborn"].done, counts.stages["stubborn"].errors) == (0, 4)
+        assert all("[E330]" in e[2] for e in c.store.stage_errors("stubborn"))
+        assert list(c.store.iter_stage_payloads("stubborn")) == []
+
+
+def test_time_limit_leaves_no_timer_or_handler_behind():
+    before = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(ItemTimeLimitError, match=r"\[E330\] spinning took longer than 0.05 s"):
+        with time_limit(0.05, "spinning"):
+            _spin_forever()
+    with time_limit(5, "quick") as limit:
+        assert limit.armed
+    assert not limit.fired
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) is before
+
+
+def test_time_limit_runs_unlimited_where_it_cannot_apply():
+    seen = {}
+
+    def in_thread() -> None:
+        with time_limit(0.01, "in a thread") as limit:
+            time.sleep(0.05)
+        seen["armed"] = limit.armed
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"armed": False}  # not the main thread: no signal handler can be set
+    with time_limit(0, "no limit") as limit:
+        assert not limit.armed
+    # Someone else's pending timer (a harness, a fuzzer) is left alone.
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    signal.setitimer(signal.ITIMER_REAL, 30)
+    try:
+        with time_limit(0.01, "nested") as limit:
+            time.sleep(0.05)
+        assert not limit.armed and signal.getitimer(signal.ITIMER_REAL)[0] > 20
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_max_item_seconds_from_the_environment_and_the_command_line(monkeypatch):
+    assert Settings().max_item_seconds == 600
+    monkeypatch.setenv("STORYTRACE_MAX_ITEM_SECONDS", "42.5")
+    assert Settings.from_env().max_item_seconds == 42.5
+    assert Settings.from_env(max_item_seconds=7).max_item_seconds == 7
+    monkeypatch.setenv("STORYTRACE_MAX_ITEM_SECONDS", "soon")
+    with pytest.raises(InputError, match="STORYTRACE_MAX_ITEM_SECONDS must be a number"):
+        Settings.from_env()
+    from click.testing import CliRunner
+
+    from storytrace.cli import main
+
+    monkeypatch.delenv("STORYTRACE_MAX_ITEM_SECONDS")
+    seen = {}
+    monkeypatch.setattr("storytrace.cli.Corpus", lambda settings, readonly=False: seen.setdefault("s", settings))
+    CliRunner().invoke(main, ["--max-item-seconds", "3", "articles"])
+    assert seen["s"].max_item_seconds == 3
