@@ -42,6 +42,42 @@ def test_durations_sets_and_references() -> None:
     assert found["now"] == ("DATE", "PRESENT_REF")
 
 
+def test_spoken_years_and_month_of_a_named_year() -> None:
+    found = values("Prices fell in nineteen ninety-one, as in the winter of nineteen ninety-four. In June last year "
+                   "he left; by the year two thousand it was over.")
+    assert found["nineteen ninety-one"][1] == "1991"
+    assert found["the winter of nineteen ninety-four"][1] == "1994-WI"
+    assert found["June last year"][1] == "2015-06"
+    assert found["the year two thousand"][1] == "2000"
+
+
+def test_tense_cues_passives_names_deadlines_and_reporting_clauses() -> None:
+    # "be named" is a passive, not a past tense: the mission is ahead
+    assert values("Collins will be named commander for a mission in December.")["December"][1] == "2016-12"
+    # "United" is a name, not a past participle; "would be traveling" looks forward
+    assert values("He would be traveling to the United States Thursday.")["Thursday"][1] == "2016-07-07"
+    # a deadline ahead, whatever tense the sentence reports it in
+    assert values("The agency extended its deadline until 9 a.m. Tuesday.")["9 a.m. Tuesday"][1] == "2016-07-05T09:00"
+    # a plan that had been due is in the past
+    assert values("The offer had been due to expire Friday evening.")["Friday evening"][1] == "2016-07-01TEV"
+    # the reporting clause after the expression does not set the event's tense
+    found = values("NATO has decided to admit them in early March, an official said on Monday.")
+    assert found["early March"][1] == "2017-03"
+    # "last Monday" in a Monday paper is a week back, not the day itself
+    assert values("They met last Monday.")["last Monday"][1] == "2016-06-27"
+
+
+def test_current_units_few_and_clock_phrases() -> None:
+    found = values("Sales in the current year and the current quarter. Over the next few days, and for an "
+                   "additional year; he left at 4 in the morning, mid-afternoon yesterday.")
+    assert found["the current year"][1] == "2016"
+    assert found["the current quarter"][1] == "2016-Q3"
+    assert found["the next few days"] == ("DURATION", "PXD")
+    assert found["an additional year"] == ("DURATION", "P1Y")
+    assert found["4 in the morning"] == ("TIME", "2016-07-04T04:00")  # on the day last talked about (the DCT)
+    assert found["mid-afternoon yesterday"] == ("TIME", "2016-07-03TAF")
+
+
 def test_without_a_dct_relative_values_stay_open() -> None:
     assert values("on Sunday", dct=None)["Sunday"][1] == "XXXX-WXX-7"
 

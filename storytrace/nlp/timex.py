@@ -48,6 +48,33 @@ _UNIT = r"(?:second|minute|hour|day|week|month|year|decade|century|centuries|qua
 _DAY = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:1[89]\d\d|20\d\d)"
 _PART = r"(?:morning|afternoon|evening|night)"
+# a year said in words, as broadcast transcripts write it: "nineteen ninety-one", "the year two thousand"
+_SPOKEN_YEAR = (
+    r"(?:nineteen[- ](?:hundred|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+    r"|(?<=the\s)year\s+two\s+thousand(?:\s+and\s+(?:one|two|three|four|five|six|seven|eight|nine|ten))?"
+    r"|two\s+thousand(?:\s+and)?\s+(?:one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"(?=\s*[,.;]|\s+(?:and|or|when|in|to|the|that|he|she|it|they|we|I)\b))"
+)
+
+
+def spoken_year(text: str) -> int | None:
+    """Read "nineteen ninety-one", "year two thousand", "two thousand and two" as a year."""
+    words = re.split(r"[-\s]+", text.lower())
+    words = [w for w in words if w not in ("the", "year", "and")]
+    if words[:2] == ["two", "thousand"]:
+        return 2000 + (_ONES.index(words[2]) if len(words) > 2 and words[2] in _ONES else 0)
+    if words[:1] != ["nineteen"]:
+        return None
+    rest = words[1:]
+    if rest == ["hundred"]:
+        return 1900
+    if rest and rest[0] in _ONES:
+        return 1900 + _ONES.index(rest[0])
+    if rest and rest[0] in _TENS:
+        return 1900 + _TENS[rest[0]] + (_ONES.index(rest[1]) if len(rest) > 1 and rest[1] in _ONES else 0)
+    return None
 
 
 def word_number(token: str) -> float | None:
@@ -57,7 +84,7 @@ def word_number(token: str) -> float | None:
         return float(token)
     if token in ("a", "an", "one"):
         return 1
-    if token == "a couple of":
+    if token in ("a couple of", "couple of"):
         return 2
     if token in ("a hundred", "hundred"):
         return 100
@@ -174,7 +201,8 @@ def _month_year(m: re.Match[str]) -> Ref | None:
     return Ref("abs", value=f"{m['y']}-{_month(m['m']):02d}", mod=_mod(m.group()))
 
 
-@_pattern(rf"\b(?:(?P<rel>last|next|this|past|coming)\s+|(?P<pre>early|late|mid)[-\s]+)?(?P<m>{_MONTH})(?![\w-])")
+@_pattern(rf"\b(?:(?P<rel>last|next|this|past|coming)\s+|(?P<pre>early|late|mid)[-\s]+)?(?P<m>{_MONTH})(?![\w-])"
+          r"(?:,?\s+(?:of\s+)?(?P<ry>last|this|next)\s+year\b)?")
 def _month_alone(m: re.Match[str]) -> Ref | None:
     token = m["m"]
     if token.lower().rstrip(".") in ("mar", "jan", "jun", "jul", "oct", "sep", "sept", "dec", "nov", "feb", "apr",
@@ -192,6 +220,9 @@ def _month_alone(m: re.Match[str]) -> Ref | None:
             return None
     rel = (m["rel"] or "").lower()
     direction = {"last": -1, "past": -1, "next": 1, "coming": 1, "this": 0}.get(rel, 0)
+    if m["ry"]:  # "June last year", "January this year": that month of that year
+        return Ref("month", n=_month(token), unit="rel-year", year={"last": -1, "this": 0, "next": 1}[m["ry"].lower()],
+                   direction=2, mod=_mod(m.group()))
     return Ref("month", n=_month(token), direction=direction if rel != "this" else 2, mod=_mod(m.group()))
 
 
@@ -222,6 +253,12 @@ def _decade(m: re.Match[str]) -> Ref | None:
     if not re.search(r"'|19|the", m.group(), re.IGNORECASE):
         return None
     return Ref("abs", value=f"19{m['d'][0]}", mod=_mod(m.group()))
+
+
+@_pattern(rf"\b(?:the\s+)?{_SPOKEN_YEAR}\b")
+def _spoken_year(m: re.Match[str]) -> Ref | None:
+    year = spoken_year(m.group())
+    return Ref("abs", value=f"{year:04d}") if year else None
 
 
 @_pattern(r"\b(?P<w>today|yesterday|tomorrow|tonight)(?:'s)?\b")
@@ -273,14 +310,14 @@ def _relative_unit(m: re.Match[str]) -> Ref:
     return Ref("prev" if anchor_prev else "unit", n=n, unit=unit)
 
 
-@_pattern(rf"\b(?P<rel>the\s+(?:past|last|next|coming|previous|following|first|latest))\s+(?P<n>{_NUM})\s+"
+@_pattern(rf"\b(?P<rel>the\s+(?:past|last|next|coming|previous|following|first|latest))\s+(?P<n>{_NUM}|few|couple\s+of)\s+"
           rf"(?P<u>{_UNIT})\b")
 def _past_n_units(m: re.Match[str]) -> Ref:
     return _duration(m["n"], m["u"], "")
 
 
 @_pattern(rf"\b(?:(?P<q>about|around|nearly|almost|more\s+than|less\s+than|over|some|at\s+least|roughly)\s+)?"
-          rf"(?P<n>{_NUM})\s+(?P<u>{_UNIT})\s+(?P<rel>ago|earlier|later|from\s+now|hence)\b")
+          rf"(?P<n>{_NUM})\s+(?P<u>{_UNIT})(?:\s+or\s+so)?\s+(?P<rel>ago|earlier|later|from\s+now|hence)\b")
 def _ago(m: re.Match[str]) -> Ref | None:
     if m["u"].lower().startswith("year") and m["n"].lower() in ("a", "one") and _FINANCIAL.search(
             m.string[max(0, m.start() - 400):m.start()]):
@@ -297,7 +334,8 @@ def _ago(m: re.Match[str]) -> Ref | None:
 
 
 @_pattern(rf"\b(?:(?P<q>about|around|nearly|almost|more\s+than|less\s+than|over|under|at\s+least|up\s+to|some|"
-          rf"roughly|approximately)\s+)?(?P<n>{_NUM})[-\s](?P<u>{_UNIT})(?:[-\s]long)?\b(?![-\s]old)")
+          rf"roughly|approximately)\s+)?(?P<n>{_NUM})[-\s](?:(?:more|additional|extra|trading|business|working|calendar)\s+)?"
+          rf"(?P<u>{_UNIT})(?:[-\s]long)?\b(?![-\s]old)")
 def _duration_n(m: re.Match[str]) -> Ref | None:
     if m["n"].lower() in ("some",) and not m["u"].lower().endswith("s"):
         return None
@@ -354,6 +392,12 @@ def _duration(num: str, unit_token: str, qual: str) -> Ref:
         mod = mod or "APPROX"
     prefix = "PT" if unit in _TIME_UNITS else "P"
     return Ref("abs", type="DURATION", value=f"{prefix}{amount}{code}", mod=mod)
+
+
+@_pattern(r"\bthe\s+current\s+(?P<u>year|month|week|quarter)\b")
+def _current_unit(m: re.Match[str]) -> Ref:
+    """"the current year", "the current quarter": the DCT's own (the quarter under way, not the last reported)."""
+    return Ref("unit", n=0, unit=m["u"].lower())
 
 
 @_pattern(r"\b(?:the\s+)?(?P<w>latest|year-earlier|year-ago|current)\s+(?:quarter|period)\b|\b(?P<w2>year-earlier)\b"
@@ -471,6 +515,28 @@ def _clock_ref(clock: str, day_word: str | None) -> Ref:
     return Ref("prev", type="TIME", n=0, unit="day", clock=clock)
 
 
+_HOURS = {w: i for i, w in enumerate(_ONES) if 1 <= i <= 12}
+
+
+@_pattern(r"\b(?P<h>1[0-2]|0?[1-9]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s+o'clock)?\s+"
+          r"in\s+the\s+(?P<p>morning|afternoon|evening)\b")
+def _clock_in_the(m: re.Match[str]) -> Ref:
+    """"4 in the morning", "six in the evening": a clock time on the day last talked about."""
+    hour = int(m["h"]) if m["h"].isdigit() else _HOURS[m["h"].lower()]
+    hour = hour % 12 + (12 if m["p"].lower() != "morning" else 0)
+    return _clock_ref(f"T{hour:02d}:00", None)
+
+
+@_pattern(r"\b(?:mid-?\s?)?(?P<p>morning|afternoon|evening)\s+(?P<w>yesterday|today|tomorrow)\b"
+          r"|\bmid-?\s?(?P<p2>morning|afternoon)\b")
+def _part_of_day(m: re.Match[str]) -> Ref:
+    """"mid-afternoon yesterday", "morning today"; "mid-afternoon" alone is on the day last talked about."""
+    part = PARTS[(m["p"] or m["p2"]).lower()]
+    if m["w"]:
+        return Ref("day", type="TIME", n={"yesterday": -1, "today": 0, "tomorrow": 1}[m["w"].lower()], part=part)
+    return Ref("prev", type="TIME", n=0, unit="day", part=part)
+
+
 @_pattern(rf"\b(?P<w>noon|midnight|midday)(?:\s+(?:on\s+)?(?P<wd>{_WEEKDAY}|today|yesterday|tomorrow)\b)?")
 def _noon(m: re.Match[str]) -> Ref:
     return _clock_ref("T24:00" if m["w"].lower() == "midnight" else "T12:00", m["wd"])
@@ -487,10 +553,12 @@ def _quarter(m: re.Match[str]) -> Ref:
     return Ref("quarter", n=q)
 
 
-@_pattern(r"\b(?P<rel>this|last|next)\s+year's\s+(?P<o>first|second|third|fourth)[-\s]quarter\b")
+@_pattern(r"\b(?:(?P<rel>this|last|next)\s+year's|the\s+(?P<ago>year-ago|year-earlier))\s+"
+          r"(?P<o>first|second|third|fourth)[-\s]quarter\b")
 def _quarter_of_relative_year(m: re.Match[str]) -> Ref:
     q = {"first": 1, "second": 2, "third": 3, "fourth": 4}[m["o"].lower()]
-    return Ref("quarter", n=q, unit="rel-year", year={"this": 0, "last": -1, "next": 1}[m["rel"].lower()])
+    offset = -1 if m["ago"] else {"this": 0, "last": -1, "next": 1}[m["rel"].lower()]
+    return Ref("quarter", n=q, unit="rel-year", year=offset)
 
 
 @_pattern(r"\b(?:last\s+year's|the\s+(?:corresponding|comparable|same)\s+(?:period|quarter)\s+(?:of\s+)?last\s+year"
@@ -507,13 +575,14 @@ def _quarter_last_year(m: re.Match[str]) -> Ref:
 
 
 @_pattern(r"\b(?:the\s+)?(?P<rel>this|last|next|past)?\s*(?P<s>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?"
-          r"(?P<y>(?:19|20)\d\d))?\b")
+          rf"(?P<y>(?:19|20)\d\d|{_SPOKEN_YEAR}))?\b")
 def _season(m: re.Match[str]) -> Ref | None:
     if m["s"].lower() == "fall" and not (m["rel"] or m["y"] or re.search(r"\b(?:the|in|this|last|next)\s+$",
                                                                         m.string[max(0, m.start() - 6):m.start()])):
         return None
     if m["y"]:
-        return Ref("abs", value=f"{m['y']}-{SEASONS[m['s'].lower()]}")
+        year = int(m["y"]) if m["y"].isdigit() else spoken_year(m["y"])
+        return Ref("abs", value=f"{year:04d}-{SEASONS[m['s'].lower()]}")
     rel = (m["rel"] or "").lower()
     return Ref("season", value=SEASONS[m["s"].lower()],
                direction={"last": -1, "past": -1, "next": 1, "this": 2}.get(rel, 0))
@@ -561,7 +630,7 @@ def scan(text: str) -> list[Found]:
         direction = f.ref.direction
         if f.ref.kind in ("weekday", "month", "season", "monthday", "quarter") and direction == 0:
             direction, distance = tense(text, f.start, f.end)
-            if f.ref.kind == "month" and _DEADLINE.search(text, max(0, f.start - 12), f.start):
+            if f.ref.kind in ("month", "weekday") and _DEADLINE.search(text, max(0, f.start - 12), f.start):
                 direction = 1  # "by February", "until mid-November": a deadline ahead
             elif f.ref.kind == "month" and distance == 10**6:
                 direction = 0  # a bare month with no tense cue in its sentence: the nearest one is meant
@@ -578,14 +647,22 @@ def _replace(ref: Ref, **changes: Any) -> Ref:
 
 _DEADLINE = re.compile(r"\b(?:by|until|till)\s+$", re.IGNORECASE)
 _FUTURE = re.compile(
-    r"\b(?:will|won't|wo n't|'ll|shall|going\s+to|expected\s+to|due\s+to|set\s+to|plans?\s+to|planned|scheduled|"
+    r"\b(?<!had\sbeen\s)(?:(?:is|are)\s+(?:expected|scheduled|planned|due)|"
+    r"will|won't|wo n't|'ll|shall|going\s+to|expected\s+to|due\s+to|set\s+to|plans?\s+to|planned|scheduled|"
     r"intends?\s+to|planning\s+to|(?:decided|agreed|agreement|expects?|offered|proposed|promised|seeks?|sought)\s+to|would|comes?\s+out|as\s+(?:soon|early)\s+as|is\s+to|are\s+to|begins?|starts?|opens?|meets?|takes?\s+place|tomorrow|"
     r"next|upcoming|coming|hopes?\s+to|aims?\s+to)\b", re.IGNORECASE)
 _PAST = re.compile(r"\b(?:said|says|(?:was|were)(?!\s+(?:going|planning|expected|due|scheduled|set)\s+to\b)|"
                    r"had|did|told|ago|last|yesterday|earlier|announced|reported|"
                    r"won(?!'t)|lost|met|left|took|gave|came|went|made|held|began|became|saw|spoke|wrote|sent|led|ran|fell|rose|paid|"
-                   r"brought|thought|found|got|kept|quit|sold|bought|struck|"
-                   r"(?!need|feed|seed|speed|proceed|exceed|succeed)\w{3,}ed)\b(?!\s+to\b)", re.IGNORECASE)
+                   r"brought|thought|found|got|kept|quit|sold|bought|struck|had\s+been\s+(?:due|scheduled|set|expected|planned)\s+to|"
+                   # a participle after "be" is a passive of any tense ("will be named", "to be published");
+                   # a capitalised "-ed" word is a name ("United")
+                   r"(?<!\bbe\s)(?<!\bis\s)(?<!\bare\s)(?!need|feed|seed|speed|proceed|exceed|succeed)(?-i:[a-z]\w{2,}ed))"
+                   r"\b(?!\s+to\b)", re.IGNORECASE)
+
+
+_REPORTING = re.compile(r"(?:said|says|told|announced|reported)$", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"\s*(?:[.,;]|$|on\s|\w+day\b)", re.IGNORECASE)
 
 
 def tense(text: str, start: int, end: int) -> tuple[int, int]:
@@ -598,6 +675,9 @@ def tense(text: str, start: int, end: int) -> tuple[int, int]:
         for m in regex.finditer(text, left + 1, right):
             if start <= m.start() < end:
                 continue
+            if (m.start() >= end and _REPORTING.match(m.group()) and "," in text[end:m.start()]
+                    and _CLAUSE_END.match(text, m.end())):
+                continue  # "... in early March, an official said.": the report's tense, not the event's
             distance = start - m.end() if m.end() <= start else m.start() - end
             # A cue before the expression binds more closely than one after it at the same distance.
             distance += 0 if m.end() <= start else 8
@@ -665,6 +745,8 @@ def resolve(ref: Ref, dct: date | None, previous: date | None = None,
         if ref.by_tense and ref.n == base.isoweekday():
             # "said Thursday" / "later Thursday" in a Thursday paper: that day, whatever the tense cue
             return ref.type, base.isoformat() + suffix, anchor
+        if ref.direction < 0 and ref.n == base.isoweekday():  # "last Wednesday" in a Wednesday paper
+            return ref.type, (base - timedelta(days=7)).isoformat() + suffix, anchor
         return ref.type, weekday_date(base, ref.n, ref.direction).isoformat() + suffix, anchor
     if ref.kind == "monthday" and ref.day == 0:  # Thanksgiving: the fourth Thursday of November
         year = base.year - (1 if ref.direction < 0 and base.month < 11 else 0)
@@ -689,6 +771,8 @@ def resolve(ref: Ref, dct: date | None, previous: date | None = None,
 
         best = min(candidates, key=cost)
         return "DATE", best.isoformat(), anchor
+    if ref.kind == "month" and ref.unit == "rel-year":
+        return "DATE", f"{base.year + ref.year:04d}-{ref.n:02d}", anchor
     if ref.kind == "month":
         year = base.year
         if ref.direction == -1 and ref.n > base.month:
