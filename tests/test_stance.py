@@ -38,10 +38,20 @@ def _stances(text: str) -> list[tuple[str, str, str]]:
     ("John Roe spoke on Monday. John Roe talked again. Jane Doe refused to be drawn on whether John Roe should go.",
      ("Jane Doe", "John Roe", "neutral")),
     ("John Roe spoke on Monday. John Roe has refused to quit despite the pressure.",
-     ("John Roe", "John Roe", "support")),
+     ("John Roe", "John Roe should stay as leader", "support")),
 ])
 def test_polarity_rules_with_negation(text: str, expected: tuple[str, str, str]) -> None:
     assert expected in _stances(text)
+
+
+def test_no_actor_takes_a_stance_toward_themselves() -> None:
+    # "Corbyn -> Corbyn": a leader refusing to quit holds a stance on the proposition of their staying
+    text = ("John Roe spoke on Monday. John Roe has refused to quit despite the pressure. John Roe said he would "
+            "not resign. Jane Doe backed John Roe.")
+    found = find(_article(text), [])
+    assert found and all(s["holder"] != s["target"] for s in found)
+    own = [s for s in found if s["holder"] == "John Roe"]
+    assert own and all(s["target_kind"] == "concept" and s["about"] == "John Roe" for s in own)
 
 
 def test_past_stance_is_not_read_as_current() -> None:
@@ -72,7 +82,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_seed_stances_toward_corbyn(seeded: Path) -> None:
     with Corpus(seeded, readonly=True) as corpus:
-        overall = {p["holder"]: p for p in corpus.stances() if p["target"] == "Jeremy Corbyn"}
+        every = corpus.stances()
+        overall = {p["holder"]: p for p in every if p["target"] == "Jeremy Corbyn"}
+    assert all(p["holder"] != p["target"] for p in every)  # no "Corbyn -> Corbyn"
+    own = [p for p in every if p["holder"] == "Jeremy Corbyn" and p["target"] == "Jeremy Corbyn should stay as leader"]
+    assert own and own[0]["overall"] == "support"
     for name in ("Neil Kinnock", "Angela Eagle"):
         assert overall[name]["overall"] == "oppose"
     for name in ("John McDonnell", "Manuel Cortes", "Momentum"):

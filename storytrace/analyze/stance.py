@@ -434,6 +434,13 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
         return None
     leadership = cue.kind != "transitive"
     concept = f"{target.name} should stay as leader" if leadership else f"{target.name}"
+    if holder.name == target.name:
+        # a leader holding on ("refused to quit") takes a stance on the proposition of their staying, not on
+        # themselves: the target is that proposition, so no actor is ever their own target
+        return {"holder": holder.name, "holder_kind": holder.kind, "target": concept, "target_kind": "concept",
+                "about": target.name, "concept": concept, "polarity": polarity, "kind": cue.kind, "source": source,
+                "quote_speaker": quote.get("speaker") if quote else None, "negated": negated, "hedged": hedged,
+                "confidence": round(confidence, 3)}
     return {"holder": holder.name, "holder_kind": holder.kind, "target": target.name, "target_kind": target.kind,
             "concept": concept, "polarity": polarity, "kind": cue.kind, "source": source,
             "quote_speaker": quote.get("speaker") if quote else None, "negated": negated, "hedged": hedged,
@@ -551,11 +558,15 @@ def stance_changes(view: CorpusView, settings: Settings) -> CorpusOutput:
         date, date_from = _article_date(article_id, inputs, published.get(article_id))
         for s in inputs["stances"]["statements"]:
             rows.append({**s, "article_id": article_id, "date": date, "date_source": date_from})
-    canon = _canonical_names({r["holder"] for r in rows} | {r["target"] for r in rows})
+    canon = _canonical_names({r["holder"] for r in rows} | {r["target"] for r in rows}
+                             | {r["about"] for r in rows if r.get("about")})
     grouped: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         r["holder"], r["target"] = canon[r["holder"]], canon[r["target"]]
-        if r["holder"] != r["target"] or r["kind"].startswith("self"):
+        if r.get("about"):  # a proposition about a person: "Corbyn should stay as leader" under the full name
+            r["about"] = canon[r["about"]]
+            r["target"] = r["concept"] = f"{r['about']} should stay as leader"
+        if r["holder"] != r["target"]:
             grouped[(r["holder"], r["target"])][r["article_id"]].append(r)
     actors: list[dict[str, Any]] = []
     for (holder, target), per_article in grouped.items():

@@ -6,7 +6,8 @@ target, polarity and the raw offsets of the sentence part that shows it; never a
 - one label per (article, holder, target) where the article states or clearly reports the holder's stance;
   the polarity is the article's overall picture of that stance (support, oppose, neutral, mixed);
 - target is a person; "support" of a leader includes backing their staying as leader, "oppose" includes urging
-  them to quit, challenging them or saying they cannot carry on; a leader refusing to quit supports themselves;
+  them to quit, challenging them or saying they cannot carry on; a leader refusing to quit supports the proposition
+  "<leader> should stay as leader" (the label's target; no actor is labelled as their own target);
 - declining to take a side ("refused to be drawn") is neutral; a stance the article says the holder held in the
   past ("who previously backed") is not labelled for this article;
 - stances the reader must infer from tone alone are not labelled.
@@ -68,6 +69,9 @@ def labels() -> list[dict[str, Any]]:
 
 def _same(a: str, b: str) -> bool:
     a, b = a.casefold(), b.casefold()
+    if " should " in a or " should " in b:  # a proposition about a person ("corbyn should stay as leader")
+        (pa, _, ra), (pb, _, rb) = a.partition(" should "), b.partition(" should ")
+        return ra == rb and bool(pa) and bool(pb) and _same(pa, pb)
     return a == b or a.split()[-1] == b.split()[-1]
 
 
