@@ -139,9 +139,10 @@ ENTITY_EXCLUDE = ("tagger", "parser", "trainable_lemmatizer")
 
 def entities(article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
     """Split the clean text into sentences and find named entities, with raw-text offsets."""
-    from storytrace.nlp import load
+    from storytrace.nlp import attribution, load
 
     doc = load(exclude=ENTITY_EXCLUDE)(article.clean.text)
+    attribution.share(doc)  # the quote parse layer reuses its tok2vec output if it runs next in this process
     to_raw = article.clean.span_to_raw
     sentences = [list(to_raw(s.start_char, s.end_char)) for s in doc.sents]
     ents = [

@@ -68,11 +68,52 @@ def _nlp() -> Any:
     return load(exclude=_EXCLUDE)
 
 
-def parse(sentences: list[str]) -> list[Any]:
-    """Parse sentences with the shipped pipeline (tagger + parser only)."""
-    if not sentences:
+# The last whole-text Doc the ``entities`` stage made in this process (text -> Doc). Its ``doc.tensor`` is the
+# shared tok2vec's output over the whole text, so parsing its sentences need not tokenise and encode them again.
+_SHARED: dict[str, Any] = {}
+
+
+def share(doc: Any) -> None:
+    """Offer a Doc of a whole text (with its tok2vec output) to the next ``parse`` of that text's sentences."""
+    _SHARED.clear()
+    if doc.tensor is not None and doc.tensor.size:
+        _SHARED[doc.text] = doc
+
+
+def parse(text: str, spans: list[tuple[int, int]]) -> list[Any]:
+    """Parse the sentences ``text[s:e]`` with the shipped pipeline (tagger + parser only).
+
+    When ``share`` was given a Doc of this very text whose encoding fits the parser, the sentences are cut
+    out of it (tokens and tok2vec rows, as ``Span.as_doc`` copies them) and only the components after the
+    tok2vec run: the encoder then runs once per article instead of twice (its window sees a few words past
+    the sentence edges, which the stand-alone path does not). Otherwise each sentence is tokenised and
+    encoded alone. Offsets in the returned Docs are relative to their sentence either way.
+    """
+    if not spans:
         return []
-    return list(_nlp().pipe(sentences, batch_size=64))
+    nlp = _nlp()
+    whole = _SHARED.get(text)
+    if whole is None or whole.tensor.shape[1] != nlp.get_pipe("tok2vec").model.get_dim("nO"):
+        return list(nlp.pipe([text[s:e] for s, e in spans], batch_size=64))
+    docs = []
+    for s, e in spans:
+        span = whole.char_span(s, e, alignment_mode="expand")
+        if span is None or span.start_char != s or span.end_char != e:  # a boundary inside a token: encode alone
+            docs.append(nlp.make_doc(text[s:e]))
+            continue
+        doc = span.as_doc()
+        doc.ents = []
+        for tok in doc[1:]:
+            tok.is_sent_start = None  # the stand-alone path has no sentence marks before the parse
+        docs.append(doc)
+    for name, proc in nlp.pipeline:
+        if name == "tok2vec":  # rows already there; the Docs made alone get theirs now
+            fresh = [d for d in docs if not d.tensor.size]
+            if fresh:
+                list(proc.pipe(fresh))
+            continue
+        docs = list(proc.pipe(docs, batch_size=64)) if hasattr(proc, "pipe") else [proc(d) for d in docs]
+    return docs
 
 
 def _edges(tokens: list[Any]) -> tuple[int, int] | None:

@@ -596,7 +596,7 @@ def _parse_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]
                  and not used.overlaps((s, e)) and not index.overlaps((s, e)) and not _in_quote(para, s)]
         if cands:
             sentences.append((s_start, s_end, cands))
-    docs = attribution.parse([text[s:e] for s, e, _ in sentences])
+    docs = attribution.parse(text, [(s, e) for s, e, _ in sentences])
     out: list[Found] = []
     for (s_start, _, cands), doc in zip(sentences, docs, strict=True):
         starts = {s - s_start for s, _ in cands}
