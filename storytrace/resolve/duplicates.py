@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
+from storytrace.resolve.groups import UnionFind
 from storytrace.settings import Settings
 from storytrace.stages import CorpusOutput, CorpusView
 
@@ -187,6 +188,12 @@ def _frequency(queries: np.ndarray, docs: Iterable[np.ndarray]) -> np.ndarray:
     return counts
 
 
+def rescue_queries(shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray],
+                   pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+    """The shingles whose document frequencies ``rescue`` needs: the pairs' own, sorted and unique."""
+    return np.unique(np.concatenate([shingle_sets[k] for pair in pairs for k in pair]))
+
+
 def rescue(shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray], pairs: Sequence[tuple[int, int]],
            copies: Mapping[int, Collection[int]], *, min_shared: float = MIN_SHARED, frequent: int = FREQUENT,
            min_evidence: int = MIN_SHINGLES, frequency: np.ndarray | None = None) -> list[tuple[int, int, float]]:
@@ -205,7 +212,7 @@ def rescue(shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray], pairs:
     """
     if not pairs:
         return []
-    queries = np.unique(np.concatenate([shingle_sets[k] for pair in pairs for k in pair]))
+    queries = rescue_queries(shingle_sets, pairs)
     if frequency is None:
         frequency = _frequency(queries, shingle_sets if isinstance(shingle_sets, Sequence) else shingle_sets.values())
     out = []
@@ -222,6 +229,59 @@ def rescue(shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray], pairs:
         if common >= max(1, min_evidence) and common / smaller >= min_shared:
             out.append((i, j, common / smaller))
     return out
+
+
+def check(a: np.ndarray, b: np.ndarray, *, min_shared: float = MIN_SHARED,
+          rescue_floor: float = RESCUE_FLOOR) -> bool | None:
+    """A candidate pair on its exact shingle sets: True a copy, False borderline (for ``rescue``), None neither."""
+    common, na, nb = _containment(a, b)
+    share = common / min(na, nb)
+    if share >= min_shared:
+        return True
+    return False if share >= rescue_floor else None
+
+
+def rescue_needs(found: UnionFind, borderline: Sequence[tuple[int, int]]) -> dict[int, list[int]]:
+    """For each document of a borderline pair, its group so far (the verified copies, itself included):
+    the ``copies`` argument of ``rescue``; their union is every shingle set the second look reads."""
+    groups = found.groups()
+    involved = sorted({k for pair in borderline for k in pair})
+    return {k: groups.get(found.find(k), [k]) for k in involved}
+
+
+def connect(copies: Iterable[tuple[int, int]], borderline: Sequence[tuple[int, int]],
+            shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray], *, frequency: np.ndarray | None = None,
+            min_shared: float = MIN_SHARED, frequent: int = FREQUENT) -> UnionFind:
+    """The groups: verified copies unioned, then the borderline pairs that pass the second look (``rescue``).
+
+    The step both engines run: the local stage with every document's shingles, the Spark engine with those
+    of ``rescue_needs`` only and the ``frequency`` of ``rescue_queries`` counted over all documents.
+    """
+    found = UnionFind().union_all(copies)
+    if borderline and frequent > 0:
+        needs = rescue_needs(found, borderline)
+        for i, j, _shared in rescue(shingle_sets, borderline, needs, min_shared=min_shared, frequent=frequent,
+                                    frequency=frequency):
+            found.union(i, j)
+    return found
+
+
+def members(docs: Iterable[tuple[str, str | None, int, np.ndarray]]) -> list[Member]:
+    """One group's members from its (id, date, order, shingles): the first article (earliest known date,
+    then input order) first, each with the share of its shingles found in the first article's."""
+    rows = sorted(docs, key=lambda d: (d[1] or "9999", d[2]))
+    head = rows[0][3]
+    out = [Member(rows[0][0], 1.0, 1.0, first=True)]
+    for doc_id, _date, _order, values in rows[1:]:
+        common, na, nb = _containment(values, head)
+        out.append(Member(doc_id, common / na if na else 0.0, common / (na + nb - common)))
+    return out
+
+
+def named(groups: Iterable[Sequence[Member]]) -> list[DuplicateGroup]:
+    """Groups in the order of their first articles' ids, named d1, d2, ..."""
+    ordered = sorted(groups, key=lambda rows: rows[0].article_id)
+    return [DuplicateGroup(f"d{n + 1}", tuple(rows)) for n, rows in enumerate(ordered)]
 
 
 def find_duplicates(
@@ -246,54 +306,15 @@ def find_duplicates(
         lsh.insert(index, sig, check_duplication=False)
     del lsh
 
-    parent = list(range(len(kept)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(i: int, j: int) -> None:
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-
+    copies: list[tuple[int, int]] = []
     borderline: list[tuple[int, int]] = []
     for i, j in pairs:
-        common, na, nb = _containment(kept[i].shingles, kept[j].shingles)
-        if common / min(na, nb) >= min_shared:
-            union(i, j)
-        elif common / min(na, nb) >= rescue_floor:
-            borderline.append((i, j))
-    if borderline and frequent > 0:
-        # Each borderline text's copies verified so far: their sharing its sentences is not "elsewhere".
-        involved = {k for pair in borderline for k in pair}
-        by_root: dict[int, list[int]] = {}
-        for k in range(len(kept)):
-            by_root.setdefault(find(k), []).append(k)
-        copies = {k: by_root[find(k)] for k in involved}
-        for i, j, _shared in rescue([d.shingles for d in kept], borderline, copies,
-                                    min_shared=min_shared, frequent=frequent):
-            union(i, j)
-
-    members: dict[int, list[int]] = {}
-    for i in range(len(kept)):
-        members.setdefault(find(i), []).append(i)
-    groups = []
-    for idx in members.values():
-        if len(idx) < 2:
-            continue
-        # The first article: the earliest known date, then the order the articles came in.
-        idx.sort(key=lambda i: (kept[i].date or "9999", kept[i].order))
-        head = kept[idx[0]]
-        rows = [Member(head.id, 1.0, 1.0, first=True)]
-        for i in idx[1:]:
-            common, na, nb = _containment(kept[i].shingles, head.shingles)
-            rows.append(Member(kept[i].id, common / na if na else 0.0, common / (na + nb - common)))
-        groups.append(rows)
-    groups.sort(key=lambda rows: rows[0].article_id)
-    return [DuplicateGroup(f"d{n + 1}", tuple(rows)) for n, rows in enumerate(groups)]
+        verdict = check(kept[i].shingles, kept[j].shingles, min_shared=min_shared, rescue_floor=rescue_floor)
+        if verdict is not None:
+            (copies if verdict else borderline).append((i, j))
+    found = connect(copies, sorted(borderline), [d.shingles for d in kept], min_shared=min_shared, frequent=frequent)
+    return named(members((kept[i].id, kept[i].date, kept[i].order, kept[i].shingles) for i in idx)
+                 for idx in found.groups(min_size=2).values())
 
 
 def pairs_of(groups: Sequence[DuplicateGroup]) -> set[tuple[str, str]]:
@@ -308,7 +329,11 @@ def pairs_of(groups: Sequence[DuplicateGroup]) -> set[tuple[str, str]]:
 def duplicates_stage(view: CorpusView, settings: Settings) -> CorpusOutput:
     """Corpus stage: group near-copies of articles; one record per member, keyed by group id."""
     docs = ((a.id, a.clean.text, a.published) for a in view.articles())
-    groups = find_duplicates(docs)
+    return stage_output(find_duplicates(docs))
+
+
+def stage_output(groups: Sequence[DuplicateGroup]) -> CorpusOutput:
+    """The stage's summary and records (one per member, keyed by group id), for either engine."""
     records = [r for g in groups for r in g.to_records()]
     summary = {"groups": len(groups), "articles_in_groups": len(records),
                "largest": [{"id": g.id, "size": len(g.members), "first": g.members[0].article_id}

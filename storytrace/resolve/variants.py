@@ -30,6 +30,7 @@ from typing import Any
 
 from rapidfuzz.distance import LCSseq
 
+from storytrace.resolve.groups import UnionFind
 from storytrace.settings import Settings
 from storytrace.stages import CorpusOutput, CorpusView
 
@@ -251,30 +252,21 @@ def group_links(prepared: Mapping[int, _Prepared], links: list[tuple[float, int,
     """Union the verified links (score, i, j), strongest first, into groups; ``prepared`` maps unit index to
     unit and needs only the linked ones (the Spark engine finds and scores links elsewhere, then calls this)."""
     links = sorted(links, key=lambda t: (-t[0], t[1], t[2]))
-    parent: dict[int, int] = {}
+    found = UnionFind()
     canon: dict[int, int] = {}  # per root: the index of its longest member
 
-    def find(i: int) -> int:
-        parent.setdefault(i, i)
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     for _score, i, j in links:
-        ri, rj = find(i), find(j)
+        ri, rj = found.find(i), found.find(j)
         if ri == rj:
             continue
         ci, cj = canon.get(ri, ri), canon.get(rj, rj)
         if {ci, cj} != {i, j} and match_score(prepared[ci], prepared[cj]) < guard:
             continue  # the two groups' canonicals differ: this link would chain unrelated quotations
-        root, other = min(ri, rj), max(ri, rj)
-        parent[other] = root
+        found.union(ri, rj)
+        root = min(ri, rj)  # the union's root: a group is rooted at its smallest index
         canon[root] = max((ci, cj), key=lambda k: (len(prepared[k].words), -k))
 
-    members: dict[int, list[int]] = {}
-    for i in sorted(parent):  # units never linked are groups of one, dropped below anyway
-        members.setdefault(find(i), []).append(i)
+    members = found.groups()  # units never linked are not held (groups of one, dropped below anyway)
     groups = []
     for root, idx in members.items():
         if len({prepared[i].unit.article_id for i in idx}) < 2:
