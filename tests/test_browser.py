@@ -114,3 +114,40 @@ def test_the_network_graph_renders(browser: object, server: Server) -> None:
     pixels = image.tobytes()
     coloured = sum(1 for i in range(0, len(pixels), 3) if min(pixels[i:i + 3]) < 240)
     assert coloured > 0.01 * image.width * image.height, "the graph screenshot is blank"
+
+
+def test_a_new_user_finds_what_mccluskey_said_where_how_differently_and_how_his_stance_changed(
+        browser: object, server: Server) -> None:
+    """The issue's walk, by clicking only, from the overview: what did McCluskey say, in which outlets, with
+    what differences between the outlets' versions, and how did his stance change."""
+    browser.get(server.base + "/")
+    # The overview's list of actors (its top-speakers list leads to quote search instead).
+    browser.find_element(By.XPATH, "//a[starts-with(@href, '/actors/') and text()='Len McCluskey']").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Len McCluskey"
+    actor_url = browser.current_url
+    # What he said, and where: his quotes, each with its outlet.
+    quotes = browser.find_elements(By.CSS_SELECTOR, "ol.quotes li.quote")
+    assert quotes and all(q.find_element(By.TAG_NAME, "blockquote").text for q in quotes)
+    outlets = {q.find_element(By.CSS_SELECTOR, ".meta").text.split(" · ")[1] for q in quotes}
+    assert len(outlets - {"unknown outlet"}) >= 2, outlets
+    # With what differences: one utterance in several outlets, the differences marked word by word.
+    group = browser.find_element(By.CSS_SELECTOR, "#variants div.variant")
+    versions = group.find_elements(By.CSS_SELECTOR, "li")
+    assert len(versions) >= 2
+    assert len({v.find_element(By.CSS_SELECTOR, ".meta").text.split(" · ")[0] for v in versions}) >= 2
+    assert group.find_elements(By.CSS_SELECTOR, ".diff del, .diff ins")
+    said = versions[0].find_element(By.CSS_SELECTOR, "a.cite").text
+    versions[0].find_element(By.CSS_SELECTOR, "a.cite").click()
+    assert browser.find_element(By.ID, "cited").is_displayed()
+    marked = " ".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, "#text .m-cited"))
+    assert marked.split()[:4] == said.split()[:4]
+    # How his stance changed: support, then opposition, on the chart and in words, each point citing an article.
+    browser.get(actor_url)
+    stances = browser.find_element(By.CSS_SELECTOR, "ul.stances").text
+    assert "changed" in stances and "support→oppose" in stances
+    chart = browser.find_element(By.ID, "stance-chart")
+    assert chart.find_elements(By.CSS_SELECTOR, "circle.p-support") and \
+        chart.find_elements(By.CSS_SELECTOR, "circle.p-oppose")
+    chart.find_element(By.CSS_SELECTOR, "circle.p-oppose").click()
+    WebDriverWait(browser, 10).until(lambda d: "/articles/" in d.current_url)
+    assert "/articles/" in browser.current_url and browser.find_element(By.ID, "text").text

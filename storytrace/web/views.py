@@ -276,11 +276,40 @@ def actor_view(corpus: Corpus, cache: Cache, actor_id: str, *, page: int = 1) ->
     quotes = (row for article_id in articles for row in corpus.quotes(article=article_id)
               if row.get("speaker") in names)
     shown, more = page_of(quotes, page=page)
-    stances = corpus.stances(actor=actor["name"])
-    stances = [s for s in stances if s["holder"] == actor["name"]]
-    about = [s for s in corpus.stances(limit=10**6) if s["target"] == actor["name"]][:50]
-    return {"actor": head, "quotes": shown, "more": more, "page": page, "stances": stances, "about": about,
-            "chart": stance_chart(stances), "info": info}
+    stances = holder_stances(corpus, actor["name"])
+    return {"actor": head, "quotes": shown, "more": more, "page": page, "stances": stances,
+            "about": stances_about(corpus, actor["name"], articles), "chart": stance_chart(stances), "info": info,
+            "variants": speaker_variants(corpus, names, articles)}
+
+
+def holder_stances(corpus: Corpus, holder: str) -> list[dict[str, Any]]:
+    """A holder's stance summaries (one per target), read by key: stance_changes records are keyed by holder."""
+    return [p for _k, a, p in corpus.store.corpus_records("stance_changes", key=holder, limit=10_000) if a is None]
+
+
+def stances_about(corpus: Corpus, target: str, articles: list[str], *, limit: int = 50) -> list[dict[str, Any]]:
+    """Other holders' stances toward ``target``, found through the articles that name it (bounded, indexed)."""
+    holders: dict[str, None] = {}
+    for article_id in articles:
+        for key, _a, p in corpus.store.corpus_records("stance_changes", article_id=article_id, limit=1000):
+            if p.get("target") == target and key != target:
+                holders.setdefault(key)
+    about = [s for h in holders for s in holder_stances(corpus, h) if s["target"] == target]
+    return sorted(about, key=lambda s: (-s.get("statements", 0), s["holder"]))[:limit]
+
+
+def speaker_variants(corpus: Corpus, names: set[str], articles: list[str], *,
+                     limit: int = 20) -> list[list[dict[str, Any]]]:
+    """Groups of one utterance quoted across articles in which a version is attributed to one of ``names``."""
+    keys: dict[str, None] = {}
+    for article_id in articles:
+        for key, _a, p in corpus.store.corpus_records("variants", article_id=article_id, limit=1000):
+            if p.get("speaker") in names:
+                keys.setdefault(key)
+        if len(keys) >= limit:
+            break
+    return [[{"article_id": a, **p} for _k, a, p in corpus.store.corpus_records("variants", key=key, limit=1000)]
+            for key in list(keys)[:limit]]
 
 
 def stance_chart(stances: list[dict[str, Any]], *, width: int = 640, height: int = 160) -> dict[str, Any]:
