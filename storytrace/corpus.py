@@ -209,7 +209,9 @@ class Corpus:
 
     def facts(self, *, story: int | None = None) -> list[dict[str, Any]]:
         """Facts aligned across the articles of each story (or one story), with agree/conflict and citations."""
-        rows = self.store.corpus_records("fact_alignment", limit=10**6)
+        # Records are keyed "<story>:<n>": one story's facts are an index range, not the whole stage.
+        prefix = None if story is None else f"{story}:"
+        rows = self.store.corpus_records("fact_alignment", key_prefix=prefix, limit=10**6)
         return [p for _k, _a, p in rows if story is None or str(p["story"]) == str(story)]
 
     def brief(self, story: int) -> dict[str, Any]:
@@ -226,8 +228,15 @@ class Corpus:
         for s in brief["sentences"]:
             s["outlet"] = info.get(s["article_id"], {}).get("outlet")
             s["title"] = info.get(s["article_id"], {}).get("title")
-        stances = [{**p, "timeline": [t for t in p["timeline"] if t["article_id"] in members]}
-                   for p in self.stances(limit=10**6)]
+        # The holders with a stance in a member article (stance_changes records per article), then their
+        # summaries by key: work bounded by the story's size, not the corpus's.
+        holders: dict[str, None] = {}
+        for article_id in sorted(members):
+            for key, _a, _p in self.store.corpus_records("stance_changes", article_id=article_id, limit=10**4):
+                holders.setdefault(key)
+        summaries = [p for h in holders for _k, a, p in self.store.corpus_records("stance_changes", key=h, limit=10**4)
+                     if a is None]
+        stances = [{**p, "timeline": [t for t in p["timeline"] if t["article_id"] in members]} for p in summaries]
         stances = [p for p in stances if p["timeline"]]
         return {"story": head, "brief": brief, "stances": stances, "facts": self.facts(story=story),
                 "articles": {a: info.get(a, {}) for a in sorted(members)}}

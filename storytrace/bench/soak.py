@@ -37,19 +37,11 @@ STAGES = ["quotes", "dates", "actors", "stories"]
 
 def build_store(data: Path, folder: Path, size: int) -> Path:
     """A store of ``size`` bench articles, analysed with the fast stages (rules-only quotations)."""
-    from storytrace.bench.resolve import corpus as bench_corpus
-    from storytrace.corpus import Corpus
+    from storytrace.bench.web import build_store as build
     from storytrace.settings import Settings
 
-    source = folder / "articles.jsonl"
-    with open(source, "w", encoding="utf-8") as handle:
-        for i, (_id, text, day) in enumerate(bench_corpus(data, size)):
-            handle.write(json.dumps({"title": text.strip().split("\n", 1)[0][:90], "outlet": f"Outlet {i % 10}",
-                                     "published": day, "text": text}) + "\n")
-    db = folder / "soak.db"
-    with Corpus(settings=Settings(db=db, progress=False, quote_parse=False)) as corpus:
-        corpus.ingest([str(source)])
-        corpus.analyze(STAGES)
+    db, _timings = build(data, folder, size, stages=STAGES, settings=Settings(quote_parse=False, progress=False),
+                         name="soak.db")
     return db
 
 

@@ -9,9 +9,14 @@ far longer than a benchmark run). The app is served by uvicorn on 127.0.0.1 and 
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
+import os
+import resource
 import socket
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -22,31 +27,66 @@ from typing import Any
 
 from storytrace.bench.resolve import corpus as bench_corpus
 from storytrace.errors import BenchmarkError
+from storytrace.settings import Settings
 
 REPEATS = 30
 DEFAULT_SIZE = 1000
-STAGES = ["quotes", "actors"]
+# The stages whose records the pages show, without the slow per-article ones (dates, stances, facts: tens of
+# ms per article each, docs/benchmarks.md "Web app latency").
+STAGES = ["quotes", "speakers", "actors", "stories", "variants"]
 
 
-def build_store(data: Path, folder: Path, size: int, *,
-                stages: list[str] | None = None) -> tuple[Path, dict[str, float]]:
-    from storytrace import Corpus
-
-    source = folder / "articles.jsonl"
-    with open(source, "w", encoding="utf-8") as handle:
+def write_corpus(data: Path, path: Path, size: int) -> None:
+    """Write ``size`` bench articles (``bench.resolve.corpus``) as JSON Lines: ten outlets, a year of dates."""
+    with open(path, "w", encoding="utf-8") as handle:
         for i, (_id, text, day) in enumerate(bench_corpus(data, size)):
             handle.write(json.dumps({"title": text.strip().split("\n", 1)[0][:90], "outlet": f"Outlet {i % 10}",
                                      "published": day, "text": text}) + "\n")
-    db = folder / "bench.db"
-    timings = {}
-    with Corpus(db) as corpus:
-        t = time.perf_counter()
-        corpus.ingest([str(source)])
-        timings["ingest_seconds"] = round(time.perf_counter() - t, 1)
-        t = time.perf_counter()
-        corpus.analyze(stages=stages or STAGES)
-        timings["analyze_seconds"] = round(time.perf_counter() - t, 1)
+
+
+def build_store(data: Path, folder: Path, size: int, *, stages: list[str] | None = None,
+                settings: Settings | None = None, name: str = "bench.db") -> tuple[Path, dict[str, Any]]:
+    """A store of ``size`` bench articles in ``folder``, analysed with ``stages``; reused when already built.
+
+    ``settings`` defaults to rules-only quotations (``quote_parse=False``) without progress bars; pass
+    ``Settings(quote_parse=True)`` for the full model. A store already in ``folder`` with ``size`` articles
+    is not re-ingested, and analysis only runs stages that are stale, so an interrupted build resumes.
+    Timings are wall-clock and process CPU seconds (this process and its finished children).
+    """
+    from storytrace import Corpus
+
+    db = folder / name
+    base = settings or Settings(quote_parse=False, progress=False)
+    base = base.replace(db=db)
+    timings: dict[str, Any] = {}
+    with Corpus(settings=base) as corpus:
+        if corpus.store.count_articles() < size:
+            source = folder / "articles.jsonl"
+            write_corpus(data, source, size)
+            with _clock(timings, "ingest"):
+                corpus.ingest([str(source)])
+        with _clock(timings, "analyze"):
+            corpus.analyze(stages=stages or STAGES)
     return db, timings
+
+
+class _clock:
+    """Record wall-clock and CPU seconds (self + children) of a block into ``timings`` under ``name``."""
+
+    def __init__(self, timings: dict[str, Any], name: str) -> None:
+        self.timings, self.name = timings, name
+
+    def __enter__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[f"{self.name}_seconds"] = round(time.perf_counter() - self.wall, 1)
+        self.timings[f"{self.name}_cpu_seconds"] = round(_cpu() - self.cpu, 1)
+
+
+def _cpu() -> float:
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
 def urls(base: str, db: Path) -> dict[str, str]:
@@ -117,14 +157,52 @@ def measure(db: Path, *, repeats: int = REPEATS) -> dict[str, Any]:
     return out
 
 
-def run(data: Path, *, split: str = "all", limit: int | None = None) -> dict[str, Any]:
-    """Build a store of ``limit`` articles (default 1000) from the bench corpora and time every URL."""
+def run(data: Path, *, split: str = "all", limit: int | None = None, store: Path | None = None,
+        jobs: int = 1) -> dict[str, Any]:
+    """Build a store of ``limit`` articles (default 1000) from the bench corpora and time every URL.
+
+    ``store`` (or env STORYTRACE_BENCH_WEB_STORE) is a folder kept between runs: the store is built there
+    once (a 100k build takes hours) and reused; without it the store lives in a temporary folder.
+    """
     if split != "all":
         raise BenchmarkError("bench web has one split: all")
     size = limit or DEFAULT_SIZE
-    with tempfile.TemporaryDirectory(prefix="storytrace-bench-web-") as tmp:
-        db, timings = build_store(data, Path(tmp), size)
+    folder = store or (Path(os.environ["STORYTRACE_BENCH_WEB_STORE"]) if os.environ.get("STORYTRACE_BENCH_WEB_STORE")
+                       else None)
+    settings = Settings(quote_parse=False, progress=False, jobs=jobs)
+    with contextlib.ExitStack() as stack:
+        if folder is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storytrace-bench-web-")))
+        folder.mkdir(parents=True, exist_ok=True)
+        db, timings = build_store(data, folder, size, settings=settings, name=f"bench-{size}.db")
         figures = measure(db)
     pages = [v["p95_ms"] for k, v in figures.items() if k.startswith("page")]
-    return {"articles": size, "stages": STAGES, **timings, "repeats": REPEATS,
+    return {"articles": size, "stages": STAGES, "quote_parse": False, **timings, "repeats": REPEATS,
             "worst_page_p95_ms": max(pages), "urls": figures}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--limit", type=int, default=None, help=f"Articles in the store [default: {DEFAULT_SIZE}].")
+    parser.add_argument("--store", type=Path, default=None, help="Folder to build the store in, or reuse it from.")
+    parser.add_argument("--jobs", type=int, default=1, help="Worker processes for the store's analysis.")
+    parser.add_argument("--build-only", action="store_true", help="Build (or finish building) the store; no timing.")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.build_only:
+        if args.store is None:
+            parser.error("--build-only needs --store")
+        size = args.limit or DEFAULT_SIZE
+        args.store.mkdir(parents=True, exist_ok=True)
+        db, timings = build_store(args.data, args.store, size, name=f"bench-{size}.db",
+                                  settings=Settings(quote_parse=False, progress=False, jobs=args.jobs))
+        print(json.dumps({"db": str(db), **timings}))
+        return 0
+    figures = run(args.data, limit=args.limit, store=args.store, jobs=args.jobs)
+    print(json.dumps(figures, indent=None if args.json else 1))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

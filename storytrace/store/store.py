@@ -562,12 +562,17 @@ class Store:
         return [r[0] for r in rows]
 
     def corpus_records(self, stage: str, *, key: str | None = None, article_id: str | None = None,
-                       limit: int = 100, offset: int = 0) -> list[tuple[str, str | None, Any]]:
-        """Page through a corpus stage's records, optionally those of one key or one article."""
+                       key_prefix: str | None = None, limit: int = 100,
+                       offset: int = 0) -> list[tuple[str, str | None, Any]]:
+        """Page through a corpus stage's records, optionally those of one key, key prefix or article."""
         sql, params = "SELECT key, article_id, payload FROM corpus_records WHERE stage = ?", [stage]
         if key is not None:
             sql += " AND key = ?"
             params.append(key)
+        if key_prefix:
+            # A range, not LIKE/GLOB, so that the (stage, key) index serves it whatever the pragmas.
+            sql += " AND key >= ? AND key < ?"
+            params += [key_prefix, key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)]
         if article_id is not None:
             sql += " AND article_id = ?"
             params.append(article_id)
