@@ -73,3 +73,26 @@ def test_seed_2017_article_follows_the_2016_story_with_inferred_dates(tmp_path):
         later = next(a.id for a in corpus.iter_articles() if "February 26" in a.raw_text)
         assert len(set(by_article.values())) == 2
         assert sum(1 for key in by_article.values() if key == by_article[later]) == 1
+
+
+def test_reuters_story_labels_hold_references_only() -> None:
+    import json
+
+    from storytrace.bench.stories import REUTERS_LABELS
+
+    labels = json.loads(REUTERS_LABELS.read_text(encoding="utf-8"))
+    ids = [a["newid"] for a in labels["articles"]]
+    assert len(ids) == len(set(ids)) and set(labels["windows"]) == {"dev", "test"}
+    assert all(set(a) == {"newid", "split", "story"} for a in labels["articles"])
+    # the two windows do not overlap, so tuning on dev never streams a test article
+    assert labels["windows"]["dev"][1] < labels["windows"]["test"][0]
+
+
+def test_bench_stories_reuters_dev_smoke() -> None:
+    from storytrace.bench import stories
+
+    rows = stories.load(require_data("reuters21578"), "dev")
+    scored = [r for r in rows if r["cluster"] is not None]
+    assert len(rows) > 5000 and len(scored) == 274
+    assert all("1987-02-26" <= r["date"][:10] <= "1987-03-20" for r in rows)
+    assert all("<" not in r["title"] or "&lt;" not in r["title"] for r in rows)

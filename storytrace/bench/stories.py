@@ -6,14 +6,20 @@ in date order through ``storytrace.resolve.stories``, and prints pairwise P/R/F1
 as Priberam's ``eval.py``), BCubed P/R/F1 and AMI (adjusted mutual information, arithmetic
 normalisation as scikit-learn's default; implemented here in ``ami``).
 
-``data`` is either a folder holding ``dataset.<split>.json`` (the original benchmark, not obtainable
-offline) or the ``semeval2015-timeline`` folder (or the data folder holding it): then the project's
-labelled set ``resources/benchmarks/stories-wikinews.json`` (references and labels only) says which
-Wikinews articles belong to which story and split, and their text is read from the data folder.
+``data`` is one of:
+
+- a folder holding ``dataset.<split>.json`` (the original benchmark, not obtainable offline);
+- the shared data folder or ``reuters21578`` (splits ``dev``, ``test``): the project's story-level set
+  ``resources/benchmarks/stories-reuters.json`` (NEWIDs and story labels only). A split is a window of dates;
+  every Reuters record with a body in the window is streamed, and only the labelled ones are scored (as
+  Priberam's ``eval.py -f``), so unlabelled articles can still pull labelled ones into wrong stories;
+- the ``semeval2015-timeline`` folder (splits ``train``, ``test``): the older topic-level Wikinews set
+  ``resources/benchmarks/stories-wikinews.json``, four SemEval corpora spanning years.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -21,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +36,7 @@ from storytrace.resolve.stories import StoryOptions, cluster, make_doc
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 LABELS = Path(__file__).resolve().parent.parent / "resources" / "benchmarks" / "stories-wikinews.json"
+REUTERS_LABELS = LABELS.with_name("stories-reuters.json")
 # Chosen on the train split (trial + corpus_1) by a grid over threshold x decay x centroid size, best pairwise F1:
 # the labelled set's "stories" are topics spanning years, so it wants a low threshold and almost no decay.
 BENCH_OPTIONS = StoryOptions(threshold=0.03, follow_threshold=0.015, decay_days=3650.0, retire_days=10950.0,
@@ -37,14 +45,18 @@ _TOKEN = re.compile(r'<token[^>]*sentence="(\d+)"[^>]*>([^<]*)</token>')
 
 
 def load(data: Path, split: str) -> list[dict[str, Any]]:
-    """Articles of a split as Miranda-format records (English only), in file order."""
+    """Articles of a split as Miranda-format records (English only; ``cluster`` None when unlabelled)."""
     miranda = data / f"dataset.{split}.json"
     if miranda.exists():
         rows = json.loads(miranda.read_text(encoding="utf-8"))
         return [r for r in rows if r.get("lang", "eng") == "eng"]
+    reuters = data if data.name == "reuters21578" else data / "reuters21578"
+    if reuters.is_dir() and not (data / "SemEval_Task4_data").exists():
+        return _load_reuters(reuters, split)
     root = data if (data / "SemEval_Task4_data").exists() else data / "semeval2015-timeline"
     if not (root / "SemEval_Task4_data").exists():
-        raise BenchmarkError(f"no dataset.{split}.json and no semeval2015-timeline folder under {data}", code="E501")
+        raise BenchmarkError(f"no dataset.{split}.json, reuters21578 or semeval2015-timeline folder under {data}",
+                             code="E501")
     labels = json.loads(LABELS.read_text(encoding="utf-8"))
     wanted = [a for a in labels["articles"] if split in ("all", a["split"])]
     if not wanted:
@@ -54,6 +66,51 @@ def load(data: Path, split: str) -> list[dict[str, Any]]:
         title, text = _read_cat(root / a["path"])
         rows.append({**a, "title": title, "text": text})
     return rows
+
+
+_REUTERS = re.compile(r'<REUTERS[^>]*NEWID="(\d+)"[^>]*>(.*?)</REUTERS>', re.S)
+_FIELD = {name: re.compile(rf"<{name}>(.*?)</{name}>", re.S) for name in ("DATE", "TITLE", "BODY")}
+
+
+def _load_reuters(folder: Path, split: str) -> list[dict[str, Any]]:
+    """Every Reuters record with a body dated inside the split's window, labelled where the set says so."""
+    labels = json.loads(REUTERS_LABELS.read_text(encoding="utf-8"))
+    if split not in labels["windows"]:
+        raise BenchmarkError(f"split {split!r} is not in the Reuters story set: use dev or test", code="E502")
+    first, last = labels["windows"][split]
+    story = {a["newid"]: a["story"] for a in labels["articles"] if a["split"] == split}
+    rows = []
+    for f in sorted(folder.glob("reut2-*.sgm")):
+        for m in _REUTERS.finditer(f.read_bytes().decode("latin-1")):
+            fields = {k: p.search(m.group(2)) for k, p in _FIELD.items()}
+            if not fields["BODY"] or not fields["DATE"]:
+                continue
+            when = _reuters_date(fields["DATE"].group(1))
+            if when is None or not first <= when[:10] <= last:
+                continue
+            newid = int(m.group(1))
+            title = fields["TITLE"].group(1) if fields["TITLE"] else ""
+            rows.append({"id": newid, "date": when, "cluster": story.get(newid),
+                         "title": html.unescape(" ".join(title.split())),
+                         "text": html.unescape(fields["BODY"].group(1))})
+    missing = set(story) - {r["id"] for r in rows}
+    if missing:
+        raise BenchmarkError(f"{len(missing)} labelled Reuters articles not found in {folder} (e.g. {min(missing)}): "
+                             "is it the unmodified Reuters-21578 distribution?", code="E501")
+    return rows
+
+
+def _reuters_date(raw: str) -> str | None:
+    """``26-FEB-1987 15:01:01.79`` as ``1987-02-26 15:01:01``; a malformed clock (a few records) reads as midnight."""
+    m = re.match(r"\s*(\d{1,2}-[A-Z]{3}-\d{4})\s+(\d{1,2}:\d\d:\d\d)?", raw)
+    if not m:
+        return None
+    day = datetime.strptime(m.group(1), "%d-%b-%Y").date().isoformat()
+    try:
+        clock = datetime.strptime(m.group(2) or "", "%H:%M:%S").strftime("%H:%M:%S")
+    except ValueError:
+        clock = "00:00:00"
+    return f"{day} {clock}"
 
 
 def _read_cat(path: Path) -> tuple[str, str]:
@@ -72,15 +129,16 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "test", limit: int | None = N
     rows = sorted(load(data, split), key=lambda r: (r["date"], str(r["id"])))
     if limit:
         rows = rows[:limit]
-    options = options or (BENCH_OPTIONS if not (data / f"dataset.{split}.json").exists() else StoryOptions())
+    options = options or (BENCH_OPTIONS if rows and "path" in rows[0] else StoryOptions())
     docs = [make_doc(str(r["id"]), r.get("text") or r.get("body") or r.get("content") or "", title=r.get("title") or "",
                      published=r["date"][:10]) for r in rows]
     t0 = time.perf_counter()
     predicted = {a.doc_id: a.story for a in cluster(docs, options)}
     seconds = time.perf_counter() - t0
-    gold = [str(r["cluster"]) for r in rows]
-    pred = [predicted[str(r["id"])] for r in rows]
-    figures = {"split": split, "articles": len(rows), "gold_stories": len(set(gold)),
+    scored = [r for r in rows if r.get("cluster") is not None]
+    gold = [str(r["cluster"]) for r in scored]
+    pred = [predicted[str(r["id"])] for r in scored]
+    figures = {"split": split, "articles": len(rows), "scored": len(scored), "gold_stories": len(set(gold)),
                "predicted_stories": len(set(pred)), **scores(gold, pred), "seconds": round(seconds, 3),
                "options": asdict(options)}
     return figures
@@ -144,7 +202,8 @@ def _expected_mi(a: list[int], b: list[int], n: int) -> float:
 def report(figures: dict[str, Any]) -> str:
     f = figures
     return "\n".join([
-        f"story clustering, split {f['split']}: {f['articles']} articles, {f['gold_stories']} gold stories, "
+        f"story clustering, split {f['split']}: {f['articles']} articles streamed, {f['scored']} scored in "
+        f"{f['gold_stories']} gold stories, "
         f"{f['predicted_stories']} predicted ({f['seconds']} s)",
         f"  pairwise  P {f['pairwise_p']:.4f}  R {f['pairwise_r']:.4f}  F1 {f['pairwise_f1']:.4f}",
         f"  BCubed    P {f['bcubed_p']:.4f}  R {f['bcubed_r']:.4f}  F1 {f['bcubed_f1']:.4f}",
