@@ -405,13 +405,17 @@ class Store:
         )
 
     def list_articles(self, *, limit: int = 50, offset: int = 0, outlet: str | None = None) -> list[ArticleRow]:
-        where, params = ("WHERE a.outlet = ?", [outlet]) if outlet else ("", [])
+        where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
+        # The page's numbers first, from an index (articles_num, articles_outlet): skipping OFFSET rows of the
+        # table itself would step through every skipped article's text.
         rows = self.conn.execute(
             f"""SELECT a.num, a.id, a.title, a.outlet, a.author, a.published, a.format, a.words,
                        json_extract(a.meta, '$.published.source') AS published_source,
                        (SELECT count(*) FROM removed_lines r WHERE r.article_id = a.id) AS removed,
                        (SELECT count(*) FROM sources s WHERE s.article_id = a.id) AS sources
-                FROM articles a {where} ORDER BY a.num LIMIT ? OFFSET ?""",
+                FROM articles a
+                WHERE a.num IN (SELECT num FROM articles {where} ORDER BY num LIMIT ? OFFSET ?)
+                ORDER BY a.num""",
             [*params, limit, offset],
         )
         return [
