@@ -226,3 +226,23 @@ def test_ingest_and_analyze_with_the_token(writable: tuple[Server, Path]) -> Non
     assert status == 200, counts
     hits = json.loads(get(server, "/api/search?q=%22stand%20against%22")[2])
     assert hits
+
+
+def test_a_story_page_without_briefs_still_shows_the_story(web_store: Path, tmp_path: Path) -> None:
+    """A store analysed without the briefs stage (e.g. the 100k bench store) has story pages, without a brief."""
+    import sqlite3
+
+    db = tmp_path / "nobrief.db"
+    shutil.copy(web_store, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM corpus_records WHERE stage = 'briefs'")
+        conn.execute("DELETE FROM corpus_results WHERE stage = 'briefs'")
+    s = start(create_app(db))
+    try:
+        status, _h, page = get(s, "/stories/1")
+        assert status == 200 and "No brief yet" in page and "Quotes by speaker" in page
+        status, _h, body = get(s, "/api/stories/1")
+        assert status == 200 and json.loads(body)["brief"]["sentences"] == []
+        assert get(s, "/stories/99999")[0] == 404
+    finally:
+        s.stop()

@@ -94,12 +94,18 @@ def urls(base: str, db: Path) -> dict[str, str]:
     from storytrace import Corpus
 
     with Corpus(db, readonly=True) as corpus:
-        article = corpus.articles(limit=1, offset=corpus.store.count_articles() // 2)[0].id
+        count = corpus.store.count_articles()
+        article = corpus.articles(limit=1, offset=count // 2)[0].id
         actors = corpus.actors(limit=1)
         speaker = actors[0]["name"] if actors else "said"
         actor = actors[0]["id"] if actors else "none"
+        stories = corpus.stories(limit=1)  # the largest story first
+        story = stories[0]["story"] if stories else 1
     return {
         "page /": "/", "page /articles": "/articles?page=40", "page /articles/{id}": f"/articles/{article}",
+        "page /articles?page=last": f"/articles?page={max(1, (count + 24) // 25)}",
+        "page /articles?outlet": "/articles?outlet=Outlet%203&page=20",
+        "page /stories/{n}": f"/stories/{story}", "api /api/stories/{n}": f"/api/stories/{story}",
         "page /search?q": "/search?q=president", "page /search?speaker": f"/search?speaker={_q(speaker)}",
         "page /actors": "/actors", "page /actors/{id}": f"/actors/{actor}", "page /stories": "/stories",
         "api /api/overview": "/api/overview", "api /api/articles": "/api/articles?offset=500&limit=50",

@@ -213,8 +213,8 @@ def create_app(db: str | Path, *, token: str | None = None, settings: Settings |
 
     @app.get("/api/stories/{story}", tags=["stories"])
     def api_story(story: int = _STORY) -> dict[str, Any]:
-        """One story's cited brief, articles, stances and facts."""
-        return corpus().brief(story)
+        """One story's cited brief, articles, stances and facts (no brief sentences until 'briefs' has run)."""
+        return views.story_brief(corpus(), story)
 
     @app.get("/api/stories/{story}/timeline", tags=["stories"])
     def api_story_timeline(limit: int = Query(200, ge=1, le=5000), story: int = _STORY) -> list[dict[str, Any]]:

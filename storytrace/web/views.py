@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from storytrace.corpus import Corpus
+from storytrace.errors import StoreError
 
 # Caps that keep a request's work bounded on a 100k-article store; pages say when a cap was hit.
 MAX_STORY_ARTICLES = 200
@@ -199,17 +200,24 @@ def search_quotes(corpus: Corpus, cache: Cache, *, q: str = "", speaker: str = "
 def actor_articles(corpus: Corpus, actor_id: str, *, limit: int = MAX_ACTOR_ARTICLES) -> list[str]:
     """The articles that name an actor, from the actor's stored mention records (indexed by key)."""
     seen: dict[str, None] = {}
-    for _k, article_id, _p in corpus.store.corpus_records("actors", key=actor_id, limit=100_000):
-        if article_id is not None:
-            seen.setdefault(article_id)
-            if len(seen) >= limit:
-                break
-    return list(seen)
+    # In pages: a much-named actor has tens of thousands of mention records at 100k articles, and only the
+    # first ``limit`` articles are wanted.
+    offset, chunk = 0, 1000
+    while True:
+        rows = corpus.store.corpus_records("actors", key=actor_id, limit=chunk, offset=offset)
+        for _k, article_id, _p in rows:
+            if article_id is not None:
+                seen.setdefault(article_id)
+                if len(seen) >= limit:
+                    return list(seen)
+        if len(rows) < chunk:
+            return list(seen)
+        offset += chunk
 
 
 # -- stories ------------------------------------------------------------------------------------------
 def story_view(corpus: Corpus, story: int) -> dict[str, Any]:
-    brief = corpus.brief(story)
+    brief = story_brief(corpus, story)
     members = [m["article_id"] for m in brief["story"]["articles"]][:MAX_STORY_ARTICLES]
     info = brief["articles"]
     by_speaker: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -231,6 +239,19 @@ def story_view(corpus: Corpus, story: int) -> dict[str, Any]:
             "timeline": corpus.timeline(story=story, limit=200), "outlets": outlets,
             "truncated": len(brief["story"]["articles"]) > MAX_STORY_ARTICLES,
             "graph": network_svg(brief["stances"])}
+
+
+def story_brief(corpus: Corpus, story: int) -> dict[str, Any]:
+    """The story's brief, or, when the briefs stage has not run, the story without one (members, no sentences)."""
+    try:
+        return corpus.brief(story)
+    except StoreError as e:
+        if e.code != "E206":
+            raise
+    head = corpus.stories(story=story)[0]
+    members = [m["article_id"] for m in head["articles"]][:MAX_STORY_ARTICLES]
+    return {"story": head, "brief": {"sentences": [], "missing": "run 'storytrace analyze' for the brief"},
+            "stances": [], "facts": [], "articles": corpus.store.article_info(members)}
 
 
 def network_svg(stances: list[dict[str, Any]], *, size: int = 520) -> dict[str, Any]:
