@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import sqlite3
 from pathlib import Path
 
@@ -10,20 +12,40 @@ import pytest
 
 from storytrace import Corpus
 from storytrace.settings import Settings
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, require_data
 
 pyspark = pytest.importorskip("pyspark")
 
 STAGES = ["profile", "dates", "facts", "quotes", "duplicates", "variants"]
 
 
+def _second_look_texts() -> list[str]:
+    """Texts whose grouping needs the duplicates stage's second look (``duplicates.rescue``): a copy wrapped
+    in furniture other texts repeat (rescued), and a follow-up reusing background paragraphs, syndicated
+    four times (grouped with its own copies, not with the original)."""
+    rng = random.Random(7)
+
+    def words(n: int) -> list[str]:
+        return [f"w{rng.randrange(10**6)}" for _ in range(n)]
+
+    original = words(200)
+    junk = [" ".join(words(30)) for _ in range(4)]
+    texts = [" ".join(original)]
+    texts += [" ".join(words(200)) + "\n" + "\n".join(junk) for _ in range(5)]
+    texts.append("\n".join(junk[:2]) + "\n" + " ".join(original[:100]) + "\n" + "\n".join(junk[2:]))
+    follow = " ".join(words(60) + original[60:160] + words(60))
+    return texts + [follow] + [follow + f" via{n}" for n in range(4)]
+
+
 def _input(folder: Path) -> Path:
-    """The seed articles as JSON Lines, plus an exact copy, a truncated near-copy and a malformed line."""
+    """The seed articles as JSON Lines, plus an exact copy, a truncated near-copy, a malformed line and texts
+    for the duplicates stage's second look."""
     texts = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.txt"))]
     lines = [json.dumps({"text": t, "url": f"https://example.org/{n}"}) for n, t in enumerate(texts)]
     lines.append(json.dumps({"text": texts[0], "title": "A copy"}))
     lines.append(json.dumps({"text": texts[1][: len(texts[1]) * 4 // 5] + "\nRead more on our site."}))
     lines.append("{not json")
+    lines += [json.dumps({"text": t}) for t in _second_look_texts()]
     path = folder / "seeds.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -51,35 +73,41 @@ def _tables(db: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 @pytest.mark.slow
-def test_spark_and_local_engines_store_the_same_records(tmp_path):
+def test_spark_and_local_engines_store_the_same_records(tmp_path, monkeypatch):
+    from storytrace.scale import spark as engine
     from storytrace.scale.spark import analyze as spark_analyze
     from storytrace.scale.spark import session
 
     source = _input(tmp_path)
+    # Read the input in line ranges (one task each), as big JSON Lines inputs are read.
+    monkeypatch.setattr(engine, "SPLIT_BYTES", source.stat().st_size // 8)
     settings = Settings(db=tmp_path / "local.db", progress=False, quote_parse=False)
 
     with Corpus(settings=settings) as local:
         local.ingest([str(source)])
         counts = local.analyze(STAGES)
-    assert counts.stages["quotes"].done == 6 and counts.stages["duplicates"].done == 1
+    assert counts.stages["quotes"].done == 18 and counts.stages["duplicates"].done == 1
 
     spark = session("local[2]")
     try:
         report = spark_analyze([str(source)], tmp_path / "out", settings=settings, stages=STAGES)
     finally:
         spark.stop()
-    assert (report.documents, report.articles, report.duplicates, report.errors) == (7, 6, 1, 1)
-    assert report.stages["quotes"]["done"] == 6 and report.stages["duplicates"]["groups"] == 1
+    assert (report.documents, report.articles, report.duplicates, report.errors) == (19, 18, 1, 1)
+    # Three groups: the seed and its near-copy, the original and its copy wrapped in furniture (found by
+    # the second look only), the follow-up and its four copies (kept apart from the original).
+    assert report.stages["quotes"]["done"] == 18 and report.stages["duplicates"]["groups"] == 3
+    assert report.parallel["read"]["tasks"] == 4 and report.parallel["prepare"]["tasks"] == 4
 
     spark_settings = settings.replace(db=tmp_path / "spark.db")
     with Corpus(settings=spark_settings) as loaded:
         first = loaded.load(tmp_path / "out")
-        assert (first.added, first.duplicates, first.errors) == (6, 1, 1)
+        assert (first.added, first.duplicates, first.errors) == (18, 1, 1)
         assert first.corpus == {"duplicates": "loaded", "variants": "loaded"}
         # Every result is already up to date for the local engine: nothing re-runs.
         again = loaded.analyze(STAGES)
         assert all(c.done == 0 and c.errors == 0 for c in again.stages.values()), again.as_dict()
-        assert again.stages["quotes"].fresh == 6 and again.stages["duplicates"].fresh == 1
+        assert again.stages["quotes"].fresh == 18 and again.stages["duplicates"].fresh == 1
         assert again.stages["variants"].fresh == 1
 
     local_tables, spark_tables = _tables(tmp_path / "local.db"), _tables(tmp_path / "spark.db")
@@ -90,8 +118,49 @@ def test_spark_and_local_engines_store_the_same_records(tmp_path):
     # Loading again changes nothing and duplicates nothing.
     with Corpus(settings=spark_settings) as loaded:
         second = loaded.load(tmp_path / "out")
-    assert (second.added, second.unchanged) == (0, 7)
+    assert (second.added, second.unchanged) == (0, 19)
     assert _tables(tmp_path / "spark.db") == {**spark_tables, "errors": spark_tables["errors"] * 2}
+
+
+def _reuters_slice(folder: Path, size: int) -> Path:
+    bodies: list[str] = []
+    for f in sorted(require_data("reuters21578").glob("reut2-*.sgm")):
+        bodies += re.findall(r"<BODY>(.*?)</BODY>", f.read_bytes().decode("latin-1"), re.S)
+        if len(bodies) >= size:
+            break
+    path = folder / "reuters.jsonl"
+    path.write_text("".join(json.dumps({"text": b}) + "\n" for b in bodies[:size]), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_spark_finds_the_local_duplicate_groups_on_a_reuters_slice_two_tasks_at_once(tmp_path):
+    """Reuters bodies: many near-copies and borderline pairs (templates, corrections, follow-ups); the
+    groups must be the local stage's. On local[2] the heavy phases run two tasks at the same moment."""
+    from storytrace.scale.spark import analyze as spark_analyze
+    from storytrace.scale.spark import session
+
+    source = _reuters_slice(tmp_path, 1500)
+    settings = Settings(db=tmp_path / "local.db", progress=False)
+    stages = ["profile", "duplicates"]
+    with Corpus(settings=settings) as local:
+        local.ingest([str(source)])
+        local.analyze(stages)
+        expected = local.store.corpus_records("duplicates")
+        summary = local.store.corpus_result("duplicates")[1]
+    assert summary["groups"] >= 40
+
+    spark = session("local[2]")
+    try:
+        report = spark_analyze([str(source)], tmp_path / "out", settings=settings, stages=stages)
+    finally:
+        spark.stop()
+    with Corpus(settings=settings.replace(db=tmp_path / "spark.db")) as loaded:
+        assert loaded.load(tmp_path / "out").corpus == {"duplicates": "loaded"}
+        assert loaded.store.corpus_records("duplicates") == expected
+        assert loaded.store.corpus_result("duplicates")[1] == summary
+    for phase in ("read", "prepare", "analyze"):
+        assert report.parallel[phase]["tasks"] >= 2 and report.parallel[phase]["most_at_once"] == 2, report.parallel
 
 
 def test_inputs_are_listed_as_the_local_readers_list_them(tmp_path):

@@ -10,6 +10,12 @@ Engines: ``localN`` = ``storytrace ingest`` then ``analyze`` into a new SQLite s
 processes; ``sparkN`` = ``analyze --engine spark`` on ``local[N]`` (ingest and analysis in one job,
 Parquet written), without the load into a store. Throughput is articles (input documents) over the
 wall time of the whole run, start-up included.
+
+Spark runs also report ``parallel``: per heavy phase (read, prepare, analyze), the tasks, the Python
+worker processes that ran them, the summed task time (busy), first start to last end (span), busy / span
+(``concurrency``) and the most tasks running at one moment (``scale.spark.parallelism``). These show
+whether ``local[2]`` runs two tasks at once even on a machine too busy for the wall times to show a
+speed-up: wall-clock overlap does not depend on how many cores the tasks then share.
 """
 
 from __future__ import annotations
@@ -111,7 +117,8 @@ def _child(engine: str, corpus_path: str, work: str, stages_arg: str) -> dict[st
 
     result = analyze([corpus_path], Path(work) / "out", settings=settings, stages=stages, master=f"local[{workers}]")
     return {"documents": documents, "articles": result.articles, "errors": result.errors,
-            "phases_s": result.timings, "stage_errors": sum(s.get("error", 0) for s in result.stages.values())}
+            "phases_s": result.timings, "parallel": result.parallel,
+            "stage_errors": sum(s.get("error", 0) for s in result.stages.values())}
 
 
 def run(data: Path, *, sizes: list[int], engines: list[str], stages: list[str] | None,
@@ -177,6 +184,9 @@ def report(figures: dict[str, Any]) -> str:
         for engine, f in by_engine.items():
             rate = f.get("articles_per_s", f.get("failed"))
             lines.append(f"{size:>8} {engine:<8} {rate:>10} {f['peak_rss_mb']:>12} {f['wall_s']:>7}")
+            for phase, p in f.get("parallel", {}).items():
+                lines.append(f"{'':>17} {phase:<8} {p['tasks']} tasks, {p['processes']} workers, "
+                             f"concurrency {p['concurrency']}, at most {p['most_at_once']} at once")
     lines.append(json.dumps(figures["derived"], indent=1))
     return "\n".join(lines)
 

@@ -266,7 +266,7 @@ def group_links(prepared: Mapping[int, _Prepared], links: list[tuple[float, int,
         root = min(ri, rj)  # the union's root: a group is rooted at its smallest index
         canon[root] = max((ci, cj), key=lambda k: (len(prepared[k].words), -k))
 
-    members = found.groups()  # units never linked are not held (groups of one, dropped below anyway)
+    members = found.groups()  # units never linked are groups of one, dropped below anyway
     groups = []
     for root, idx in members.items():
         if len({prepared[i].unit.article_id for i in idx}) < 2:

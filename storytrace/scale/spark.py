@@ -3,11 +3,15 @@
 The job runs the very functions the local engine runs: ``ingest.pipeline.prepare`` and
 ``runner.run_stages``, inside ``mapPartitions`` so that a Python worker loads the NLP model once
 (``storytrace.nlp.load`` caches per process, and Spark reuses its Python workers) and then serves every
-article of every partition it is given. What differs is only what a store did for the local engine:
+article of every partition it is given. Python workers are forked from a daemon that has imported
+the pipeline already (``scale/daemon.py``), so no task pays that import. What differs from the local
+engine is only what a store did for it:
 
 1. read: one task per input file (the local readers, so the same records, errors and sha256s), except
-   Parquet inputs (Spark reads them; one document per row) and JSON Lines files over ``SPLIT_BYTES``
-   with no sidecar or manifest beside them (split by lines across tasks);
+   Parquet inputs (Spark reads them; one document per row) and JSON Lines files of ``2 * SPLIT_BYTES``
+   or more with no sidecar or manifest beside them: those are cut at line starts into up to one range
+   per partition (``line_ranges``), each read by the local reader in its own task with its line
+   numbers shifted, so reading and preparing run on every core from the first stage, with no shuffle;
 2. prepare every document with no boilerplate, then keep one article per content id (the first in
    input order, with every source it was read from), as ``Store.add_article`` does;
 3. count each outlet's candidate boilerplate lines over the whole input (a ``reduceByKey``), pick the
@@ -17,13 +21,18 @@ article of every partition it is given. What differs is only what a store did fo
    runner would compute, so that after ``storytrace load`` a local ``storytrace analyze`` finds them up
    to date and runs only the corpus stages;
 5. near-duplicates (``duplicates``), when planned, as DataFrame/RDD steps: MinHash signatures per
-   article in the same pass, LSH bands grouped by key for candidate pairs, candidates verified on the
-   exact shingle sets by joins, connected components on the driver over the verified edges only, and
-   each group's records built from its members' shingles;
+   article in the same pass, LSH bands grouped by key for candidate pairs, candidates checked on the
+   exact shingle sets by joins (``duplicates.check``), then on the driver the local stage's own grouping
+   (``duplicates.connect``: verified copies, then the second look at borderline pairs, fed the pairs'
+   shingle sets and their document frequencies counted by a Spark step), and each group's members
+   built from its articles' shingles on the executors (``duplicates.members``);
 6. quote variants (``variants``), when planned: word 3-gram postings, document frequencies and candidate
    pairs as RDD steps, pairs scored on the executors, and the strongest-first union with its chaining
    guard on the driver over the linked units only. The other corpus stages (actors, stories, timeline,
    ...) run locally over the store after ``storytrace load``.
+
+``SparkReport.parallel`` says, per heavy phase (read, prepare, analyze), how many tasks ran and how many
+at once (``parallelism``), from the wall-clock span of each task's Python work.
 
 Output folder: ``articles/``, ``stage_results/``, ``errors/``, ``corpus_records/``, ``corpus_results/``
 (Parquet, columns in ``scale/records.py``) and ``manifest.json`` (what ran, counts, settings).
@@ -53,8 +62,9 @@ from storytrace.scale import records as rec
 from storytrace.settings import Settings
 from storytrace.stages import STAGES, Stage, plan
 
-# JSON Lines files at least this big are split by lines across tasks (when no sidecar/manifest applies).
-SPLIT_BYTES = 64 * 1024 * 1024
+# JSON Lines files with no sidecar or manifest are read in line ranges of at least this many bytes, one
+# task per range (at most the job's partitions): reading and preparing then start on every core at once.
+SPLIT_BYTES = 1024 * 1024
 # The corpus stages this engine computes itself; the others run locally after `storytrace load`.
 SPARK_CORPUS_STAGES = ("duplicates", "variants")
 
@@ -74,6 +84,8 @@ class SparkReport:
     local: list[str] = field(default_factory=list)  # corpus stages left for the local engine
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    # per heavy phase (read, prepare, analyze): how its Python work spread over tasks (``parallelism``)
+    parallel: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
@@ -82,6 +94,49 @@ class SparkReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+class _Spans:
+    """An accumulator of (phase, process id, start, end, items) per task: when each task's Python work ran."""
+
+    def zero(self, _value: list[Any]) -> list[Any]:
+        return []
+
+    def addInPlace(self, a: list[Any], b: list[Any]) -> list[Any]:  # noqa: N802 (pyspark's name)
+        a.extend(b)
+        return a
+
+
+def _timed(items: Iterable[Any], spans: Any, phase: str) -> Iterator[Any]:
+    """Pass a partition's items through, then record when its work began and ended (wall clock)."""
+    begun, n = time.time(), 0
+    for item in items:
+        n += 1
+        yield item
+    spans.add([(phase, os.getpid(), begun, time.time(), n)])
+
+
+def parallelism(spans: Iterable[tuple[str, int, float, float, int]]) -> dict[str, dict[str, float]]:
+    """Per phase: tasks, Python processes, items, busy seconds (summed over tasks), span (first start to
+    last end), concurrency (busy / span: about N when N tasks ran side by side all along) and the most
+    tasks that ran at the same moment. Wall-clock overlaps, so they hold on a busy machine too: two tasks
+    at once is two tasks at once, however many cores they then share."""
+    by_phase: dict[str, list[tuple[str, int, float, float, int]]] = {}
+    for span in spans:
+        by_phase.setdefault(span[0], []).append(span)
+    out: dict[str, dict[str, float]] = {}
+    for phase, rows in by_phase.items():
+        busy = sum(end - start for _p, _pid, start, end, _n in rows)
+        span = max(r[3] for r in rows) - min(r[2] for r in rows)
+        edges = sorted([(r[2], 1) for r in rows] + [(r[3], -1) for r in rows])  # an end before a start at a tie
+        running = most = 0
+        for _t, step in edges:
+            running += step
+            most = max(most, running)
+        out[phase] = {"tasks": len(rows), "processes": len({r[1] for r in rows}), "items": sum(r[4] for r in rows),
+                      "busy_s": round(busy, 2), "span_s": round(span, 2),
+                      "concurrency": round(busy / span, 2) if span > 0 else 0.0, "most_at_once": most}
+    return out
 
 
 # -- inputs ---------------------------------------------------------------------------------------------
@@ -121,12 +176,65 @@ def input_files(inputs: Iterable[str]) -> tuple[list[tuple[str, str]], list[Item
 
 
 def _splittable(path: str) -> bool:
+    """A JSON Lines file the local reader reads with no metadata, big enough to read in line ranges."""
     folder = os.path.dirname(path) or "."
-    if os.path.getsize(path) < SPLIT_BYTES:
+    if os.path.getsize(path) < 2 * SPLIT_BYTES:
         return False
     stem = os.path.basename(path).rsplit(".", 1)[0]
     beside = set(os.listdir(folder))
     return stem + SIDECAR_SUFFIX not in beside and not any(m in beside for m in MANIFEST_NAMES)
+
+
+def line_ranges(path: str, parts: int) -> list[tuple[int, int, int]] | None:
+    """Split a JSON Lines file into up to ``parts`` byte ranges at line starts: (start, end, first line).
+
+    Each range is read by the local reader (``_read_range``), so records, errors and sha256s are the
+    local engine's; only line numbers are shifted. None (read the file whole) when a range would begin
+    with a line the reader would take for binary content (it checks line 1 only, and stops there).
+    """
+    from storytrace.ingest.decode import binary_kind
+
+    size = os.path.getsize(path)
+    starts = [0]
+    with open(path, "rb") as handle:
+        for k in range(1, parts):
+            handle.seek(max(size * k // parts - 1, starts[-1]))
+            handle.readline()  # to the start of the next line
+            at = handle.tell()
+            if at >= size:
+                break
+            if at > starts[-1]:
+                if binary_kind(handle.readline(4096)) is not None:  # what the reader checks of a line 1
+                    return None
+                starts.append(at)
+        # Line numbers: the newlines before each start, counted in one pass.
+        numbers, seen, pos = [1], 0, 0
+        handle.seek(0)
+        for start in starts[1:]:
+            while pos < start:
+                chunk = handle.read(min(1 << 20, start - pos))
+                seen += chunk.count(b"\n")
+                pos += len(chunk)
+            numbers.append(seen + 1)
+    ends = [*starts[1:], size]
+    return list(zip(starts, ends, numbers, strict=True))
+
+
+class _Slice(io.RawIOBase):
+    """``length`` bytes of an open file from its current position, as a readable stream."""
+
+    def __init__(self, handle: Any, length: int) -> None:
+        self.handle, self.left = handle, length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            return 0
+        n = self.handle.readinto(memoryview(buffer)[: self.left]) or 0
+        self.left -= n
+        return n
 
 
 def _read_file(item: tuple[int, str], settings: Settings) -> Iterator[tuple[tuple[int, int], RawDocument | ItemError]]:
@@ -135,13 +243,28 @@ def _read_file(item: tuple[int, str], settings: Settings) -> Iterator[tuple[tupl
         yield (index, n), doc
 
 
-def _read_line(index: int, path: str, line: str, number: int,
-               settings: Settings) -> Iterator[tuple[tuple[int, int], RawDocument | ItemError]]:
-    """One line of a split JSON Lines file, read as the local reader reads it (``line N``)."""
-    if not line.strip():
-        return
-    for doc in read_jsonl(io.BytesIO(line.encode("utf-8")), source=path, defaults={}, settings=settings):
-        yield (index, number), replace(doc, record=f"line {number}")
+def _read_files(items: Iterable[tuple[int, str]], settings: Settings,
+                spans: Any) -> Iterator[tuple[tuple[int, int], RawDocument | ItemError]]:
+    """A partition of whole input files, read by the local readers (timed as the ``read`` phase)."""
+    return _timed((doc for item in items for doc in _read_file(item, settings)), spans, "read")
+
+
+def _read_ranges(items: Iterable[tuple[int, str, tuple[int, int, int]]], settings: Settings,
+                 spans: Any) -> Iterator[tuple[tuple[int, int], RawDocument | ItemError]]:
+    """A partition of JSON Lines line ranges (timed as the ``read`` phase)."""
+    return _timed((doc for i, path, part in items for doc in _read_range(i, path, part, settings)), spans, "read")
+
+
+def _read_range(index: int, path: str, part: tuple[int, int, int],
+                settings: Settings) -> Iterator[tuple[tuple[int, int], RawDocument | ItemError]]:
+    """The documents of one line range of a JSON Lines file, read by the local reader (``line N`` kept)."""
+    start, end, first = part
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        stream = io.BufferedReader(_Slice(handle, end - start), buffer_size=1 << 16)
+        for doc in read_jsonl(stream, source=path, defaults={}, settings=settings):
+            number = int(doc.record.removeprefix("line ")) + first - 1
+            yield (index, number), replace(doc, record=f"line {number}")
 
 
 def _plain(value: Any) -> Any:
@@ -313,51 +436,33 @@ def _bands() -> tuple[int, int]:
 
 
 def _verify(pair: tuple[int, tuple[tuple[int, bytes], bytes]]) -> list[tuple[bool, int, int]]:
+    """A candidate pair checked as the local stage checks it (``duplicates.check``): copy or borderline."""
     import numpy as np
 
     from storytrace.resolve import duplicates as d
 
     j, ((i, a), b) = pair
-    sa, sb = np.frombuffer(a, dtype=np.uint64), np.frombuffer(b, dtype=np.uint64)
-    common, na, nb = d._containment(sa, sb)
-    if common / min(na, nb) >= d.MIN_SHARED:
-        return [(True, i, j)]
-    return [(False, i, j)] if common / min(na, nb) >= d.RESCUE_FLOOR else []  # borderline: see _rescue
+    verdict = d.check(np.frombuffer(a, dtype=np.uint64), np.frombuffer(b, dtype=np.uint64))
+    return [] if verdict is None else [(verdict, min(i, j), max(i, j))]
 
 
-def _group_records(members: Iterable[tuple[int, str, str, bytes]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """One group's member records, as ``DuplicateGroup.to_records`` writes them (group id filled later)."""
+def _group_members(rows: Iterable[tuple[int, str, str, bytes]]) -> list[Any]:
+    """One group's members (``duplicates.members``) from its articles' (num, id, date, shingles)."""
     import numpy as np
 
-    from storytrace.resolve.duplicates import DuplicateGroup, Member, _containment
+    from storytrace.resolve.duplicates import members
 
-    rows = sorted(members, key=lambda m: (m[2] or "9999", m[0]))
-    head = np.frombuffer(rows[0][3], dtype=np.uint64)
-    out = [Member(rows[0][1], 1.0, 1.0, first=True)]
-    for _num, article_id, _date, shingles in rows[1:]:
-        common, na, nb = _containment(np.frombuffer(shingles, dtype=np.uint64), head)
-        out.append(Member(article_id, common / na if na else 0.0, common / (na + nb - common)))
-    group = DuplicateGroup("", tuple(out))
-    return [(out[0].article_id, [{"article_id": a, **payload} for _k, a, payload in group.to_records()])]
+    return members((article_id, date or None, num, np.frombuffer(shingles, dtype=np.uint64))
+                   for num, article_id, date, shingles in rows)
 
 
-def _rescue(features: Any, sc: Any, borderline: list[tuple[int, int]], parent: dict[int, int],
-            find: Any) -> list[tuple[int, int]]:
-    """The local stage's second look at borderline pairs (``duplicates.rescue``), with the document
-    frequencies of their shingles counted over every article by a Spark step."""
+def _frequencies(features: Any, sc: Any, sets: dict[int, Any], borderline: list[tuple[int, int]]) -> Any:
+    """The document frequencies of ``duplicates.rescue_queries`` over every article, counted by a Spark step."""
     import numpy as np
 
     from storytrace.resolve import duplicates as d
 
-    involved = {k for pair in borderline for k in pair}
-    groups: dict[int, list[int]] = {}
-    for k in sorted(parent):
-        groups.setdefault(find(k), []).append(k)
-    copies = {k: groups.get(find(k), [k]) for k in involved}
-    wanted = sc.broadcast(involved | {m for members in copies.values() for m in members})
-    sets = {n: np.frombuffer(sh, dtype=np.uint64)
-            for n, sh in features.filter(lambda f: f[0] in wanted.value).map(lambda f: (f[0], f[3])).collect()}
-    queries = np.unique(np.concatenate([sets[k] for pair in borderline for k in pair]))
+    queries = d.rescue_queries(sets, borderline)
     asked = sc.broadcast(queries)
 
     def held(f: tuple[Any, ...]) -> list[tuple[int, int]]:
@@ -365,14 +470,21 @@ def _rescue(features: Any, sc: Any, borderline: list[tuple[int, int]], parent: d
         return [(int(v), 1) for v in np.intersect1d(values, asked.value, assume_unique=True)]
 
     counted = dict(features.flatMap(held).reduceByKey(lambda a, b: a + b).collect())
-    frequency = np.array([counted.get(int(v), 0) for v in queries], dtype=np.int64)
-    found = d.rescue(sets, borderline, copies, frequency=frequency)
-    return [(i, j) for i, j, _shared in found]
+    asked.unpersist()
+    return np.array([counted.get(int(v), 0) for v in queries], dtype=np.int64)
 
 
-def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str, str | None, dict[str, Any]]]] | None:
-    """Near-duplicate groups over the features RDD; returns the local stage's summary and records."""
+def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str, str | None, dict[str, Any]]]]:
+    """Near-duplicate groups over the features RDD; returns the local stage's summary and records.
+
+    Candidates come from LSH bands (a groupByKey) and are checked on the executors; the driver then runs
+    the local stage's own grouping step (``duplicates.connect``: verified copies, then the second look at
+    borderline pairs) over the pairs' documents only, with shingle frequencies counted by a Spark step.
+    """
+    import numpy as np
+
     from storytrace.resolve import duplicates as d
+    from storytrace.resolve.groups import UnionFind
 
     b, r = _bands()
     sigs = features.map(lambda f: (f[0], f[4]))
@@ -386,46 +498,27 @@ def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str,
              .join(shingles)  # (j, ((i, sh_i), sh_j))
              .flatMap(_verify)
              .collect())
-    parent: dict[int, int] = {}
-
-    def find(i: int) -> int:
-        parent.setdefault(i, i)
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(i: int, j: int) -> None:
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-
-    for verified, i, j in edges:
-        if verified:
-            union(i, j)
+    copies = [(i, j) for verified, i, j in edges if verified]
     borderline = sorted((i, j) for verified, i, j in edges if not verified)
+    sets: dict[int, Any] = {}
+    frequency = None
     if borderline and d.FREQUENT > 0:
-        # The Spark version of the stage's second look (_rescue) does not yet give the local stage's
-        # answer on every input (it merged more groups on a Reuters slice): leave such inputs to the local
-        # engine rather than store different groups.
-        return None
-    root = sc.broadcast({i: find(i) for i in parent})
+        needs = d.rescue_needs(UnionFind().union_all(copies), borderline)
+        wanted = sc.broadcast({m for group in needs.values() for m in group})
+        sets = {n: np.frombuffer(sh, dtype=np.uint64)
+                for n, sh in features.filter(lambda f: f[0] in wanted.value).map(lambda f: (f[0], f[3])).collect()}
+        wanted.unpersist()
+        frequency = _frequencies(features, sc, sets, borderline)
+    found = d.connect(copies, borderline, sets, frequency=frequency)
+    root = sc.broadcast({i: g for g, idx in found.groups(min_size=2).items() for i in idx})
     groups = (features.filter(lambda f: f[0] in root.value)
               .map(lambda f: (root.value[f[0]], (f[0], f[1], f[2], f[3])))
               .groupByKey()
-              .flatMap(lambda kv: _group_records(kv[1]))
+              .map(lambda kv: _group_members(kv[1]))
               .collect())
-    groups.sort(key=lambda g: g[0])
-    records: list[tuple[str, str | None, dict[str, Any]]] = []
-    largest = []
-    for n, (_head, rows) in enumerate(groups):
-        gid = f"d{n + 1}"
-        for row in rows:
-            records.append((gid, row.pop("article_id"), row))
-        largest.append({"id": gid, "size": len(rows), "first": rows[0]["first_article"]})
-    largest.sort(key=lambda g: -g["size"])
-    summary = {"groups": len(groups), "articles_in_groups": len(records), "largest": largest[:20]}
-    return summary, records
+    root.unpersist()
+    out = d.stage_output(d.named(groups))
+    return out.summary, list(out.records)
 
 
 # -- the job ----------------------------------------------------------------------------------------------------
@@ -444,6 +537,7 @@ def session(master: str | None = None) -> Any:
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.python.worker.reuse", "true")
+            .config("spark.python.daemon.module", "storytrace.scale.daemon")  # workers forked with the imports
             .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
@@ -486,21 +580,30 @@ def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, st
     sc = spark.sparkContext
     mark = report.lap("start", started)
     parallel = partitions or max(sc.defaultParallelism * 2, 2)
+    spans = sc.accumulator([], _Spans())
     parts: list[Any] = []
     whole = [(i, p) for i, (kind, p) in enumerate(files) if kind == "file"]
-    if whole:
-        parts.append(sc.parallelize(whole, min(len(whole), parallel)).flatMap(lambda f: _read_file(f, settings)))
     for i, (kind, path) in enumerate(files):
         if kind == "lines":
-            text = sc.textFile(path, parallel).zipWithIndex()
-            parts.append(text.flatMap(lambda li, i=i, p=path: _read_line(i, p, li[0], li[1] + 1, settings)))
-        elif kind == "parquet":
+            ranges = line_ranges(path, max(1, min(parallel, os.path.getsize(path) // SPLIT_BYTES)))
+            if ranges is None:
+                whole.append((i, path))
+            else:
+                parts.append(sc.parallelize([(i, path, r) for r in ranges], len(ranges))
+                             .mapPartitions(lambda it: _read_ranges(it, settings, spans)))
+    for i, (kind, path) in enumerate(files):
+        if kind == "parquet":
             rows = spark.read.parquet(path).rdd.zipWithIndex()
             parts.append(rows.map(lambda ri, i=i, p=path: _read_row(i, p, ri[0].asDict(recursive=True), ri[1] + 1)))
+    if whole:
+        whole.sort()
+        parts.insert(0, sc.parallelize(whole, min(len(whole), parallel))
+                     .mapPartitions(lambda it: _read_files(it, settings, spans)))
     docs = sc.union(parts) if parts else sc.emptyRDD()
     if docs.getNumPartitions() < parallel:
         docs = docs.repartition(parallel)
-    prepared = docs.mapPartitions(lambda it: _prepare_partition(it, settings)).persist(StorageLevel.MEMORY_AND_DISK)
+    prepared = (docs.mapPartitions(lambda it: _timed(_prepare_partition(it, settings), spans, "prepare"))
+                .persist(StorageLevel.MEMORY_AND_DISK))
     errors = [e for _o, e in sorted(prepared.filter(lambda x: isinstance(x[1], ItemError)).collect())]
     errors = input_errors + errors
 
@@ -531,7 +634,8 @@ def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, st
     boilerplate = sc.broadcast({o: frozenset(k) for o, k in lines.items()})
     mark = report.lap("boilerplate", mark)
 
-    done = (articles.mapPartitions(lambda it: _analyze_partition(it, settings, names, boilerplate, dup, var))
+    done = (articles.mapPartitions(lambda it: _timed(_analyze_partition(it, settings, names, boilerplate, dup, var),
+                                                     spans, "analyze"))
             .persist(StorageLevel.MEMORY_AND_DISK))
     prepared.unpersist()
     write = {"compression": "snappy"}
@@ -548,15 +652,11 @@ def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, st
     corpus_rows: list[tuple[Any, ...]] = []
     result_rows: list[tuple[Any, ...]] = []
     if dup:
-        found = _duplicates(done.flatMap(lambda d: [d[2]] if d[2] else []), sc)
-        if found is None:
-            report.local.append("duplicates")
-        else:
-            summary, records = found
-            corpus_rows += [("duplicates", n, key, article_id, rec.dumps(payload))
-                            for n, (key, article_id, payload) in enumerate(records)]
-            result_rows.append(("duplicates", rec.dumps(summary)))
-            report.stages["duplicates"] = {"done": 1, "error": 0, "groups": summary["groups"]}
+        summary, records = _duplicates(done.flatMap(lambda d: [d[2]] if d[2] else []), sc)
+        corpus_rows += [("duplicates", n, key, article_id, rec.dumps(payload))
+                        for n, (key, article_id, payload) in enumerate(records)]
+        result_rows.append(("duplicates", rec.dumps(summary)))
+        report.stages["duplicates"] = {"done": 1, "error": 0, "groups": summary["groups"]}
     if var:
         summary, records = _variants(done, sc)
         corpus_rows += [("variants", n, key, article_id, rec.dumps(payload))
@@ -570,6 +670,7 @@ def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, st
     done.unpersist()
     articles.unpersist()
     report.lap("corpus", mark)
+    report.parallel = parallelism(spans.value)
     report.seconds = round(time.perf_counter() - started, 2)
     manifest = {"engine": "spark", "master": sc.master, "spark": spark.version, "stages": names,
                 "settings": settings.as_dict(), "report": report.as_dict()}
