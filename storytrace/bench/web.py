@@ -62,12 +62,20 @@ def build_store(data: Path, folder: Path, size: int, *, stages: list[str] | None
     with Corpus(settings=base) as corpus:
         if corpus.store.count_articles() < size:
             source = folder / "articles.jsonl"
-            write_corpus(data, source, size)
+            # Kept between runs: a resumed build re-reads it and skips the records already stored.
+            if not source.exists() or _lines(source) != size:
+                write_corpus(data, source.with_suffix(".part"), size)
+                source.with_suffix(".part").replace(source)
             with _clock(timings, "ingest"):
                 corpus.ingest([str(source)])
         with _clock(timings, "analyze"):
             corpus.analyze(stages=stages or STAGES)
     return db, timings
+
+
+def _lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for _ in handle)
 
 
 class _clock:
