@@ -149,3 +149,45 @@ def test_stance_bench_reads_the_polnear_label_splits() -> None:
     assert {"seeds", "unseen", "tune", "heldout"} <= splits
     assert len({r["article"] for r in rows if r["split"] in ("tune", "heldout")}) >= 15
     assert all(r["end"] > r["start"] for r in rows)
+
+
+def test_transcript_turns_and_signed_opinion_pieces() -> None:
+    from storytrace.analyze.stance import author
+
+    transcript = ("Mike Pence spoke to Chris Wallace about Hillary Clinton.\n\n"
+                  "\"WALLACE: Will she be there?\n\n"
+                  "\"PENCE: Well, Hillary Clinton is a disgrace, and I say it plainly.\n")
+    assert ("Mike Pence", "Hillary Clinton", "oppose") in _stances(transcript)
+    letter = ("Letters.\n\nJohn Roe met Jane Doe on Monday. A man so reckless as John Roe cannot lead.\n\n"
+              "Mary Major.\n\nSpringfield Ill.\n")
+    assert author(letter) == "Mary Major"
+    assert ("Mary Major", "John Roe", "oppose") in _stances(letter)
+    oped = "Jane Doe and John Roe foolishly withdrew the troops.\n\nRichard Miles is the former mayor of Springfield.\n"
+    assert author(oped) == "Richard Miles"
+    found = _stances(oped)
+    assert ("Richard Miles", "Jane Doe", "oppose") in found and ("Richard Miles", "John Roe", "oppose") in found
+    # a news story's last line is not a signature
+    assert author("Jane Doe backed John Roe on Monday.\n\nThe vote is on Tuesday.\n") is None
+
+
+def test_coordinated_holders_and_described_targets() -> None:
+    found = _stances("Jane Doe spoke. The Federation of Teachers and the AFL-CIO have also endorsed Jane Doe. "
+                     "John Roe criticized Tulsa, Okla., police officer Mary Major on Monday.")
+    assert ("AFL-CIO", "Jane Doe", "support") in found
+    assert ("John Roe", "Mary Major", "oppose") in found
+
+
+def test_quotation_continuation_and_the_person_a_quotation_last_named() -> None:
+    from storytrace.analyze.stance import find
+
+    text = ('Jane Doe spoke on Monday about the race and about Jane Doe\'s rival.\n\n'
+            '"The people do not agree with him," Jane Doe said, suggesting questions, including, "Mr. Roe, do you '
+            'really think that? You go issue by issue and you expose him for the fraud that he is."\n')
+    article = _article(text)
+    a = text.index('"The people')
+    b = text.index(',"') + 1
+    c = text.index('"Mr. Roe')
+    quotes = [{"speaker": "Jane Doe", "kind": "direct", "content_start": a, "content_end": b},
+              {"speaker": None, "kind": "direct", "content_start": c, "content_end": len(text) - 1}]
+    found = {(s["holder"], s["target"], s["polarity"]) for s in find(article, quotes)}
+    assert ("Jane Doe", "Roe", "oppose") in found

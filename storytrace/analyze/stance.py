@@ -50,12 +50,13 @@ _SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?:[”\"’']+)?(?=\s)|$)", re.M)
 _ORG_NOUN = re.compile(r"\b(?:unions?|organisations?|organizations?|group|campaign|association|committee|movement|"
                        r"party|network|pac|super pac|foundation|council|federation|congress)\b", re.I)
 _ORG_SUFFIX = re.compile(r"\b(?:Party|Union|Association|Committee|Council|Federation|Foundation|Campaign|PAC|"
-                         r"Group|Movement|Congress|Network)$")
+                         r"Group|Movement|Congress|Network|Department|Agency|Office|Bureau|Administration|Commission|"
+                         r"Institute|University|Show|Police|Act)$")
 _NOT_NAMES = {
     "the", "a", "an", "it", "he", "she", "they", "we", "i", "this", "that", "but", "and", "in", "on", "at", "as",
     "if", "when", "after", "meanwhile", "however", "earlier", "crucially", "speaking", "shrugging", "there", "his",
     "her", "their", "our", "its", "what", "where", "who", "why", "how", "yesterday", "today", "tomorrow", "mr",
-    "another", "some", "many", "one", "former", "labour", "tory", "tories", "conservative", "conservatives",
+    "another", "other", "some", "many", "one", "former", "labour", "tory", "tories", "conservative", "conservatives",
     "democrat", "democrats", "republican", "republicans", "photograph", "getty", "rex", "bbc", "sky", "itv", "news",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
     "april", "may", "june", "july", "august", "september", "october", "november", "december", "westminster",
@@ -67,6 +68,8 @@ _NOT_NAMES = {
     "allies", "jewish", "left", "right", "centre", "north", "south", "east", "west", "trade", "unions", "shadow",
     "prime", "minister", "secretary", "leader", "deputy", "chancellor", "lord", "lady", "sir", "dr", "mrs", "ms",
 }
+_HONORIFICS = {"president", "mr", "mrs", "ms", "dr", "sen", "senator", "gov", "governor", "rep", "representative",
+               "mayor", "judge", "gen", "general", "secretary"}
 _PRONOUN_SUBJECT = re.compile(r"^\s*(?:[“\"‘']\s*)?(He|She)\b")
 
 
@@ -115,11 +118,15 @@ class _Names:
         self.orgs: set[str] = set()
         counts: Counter[str] = Counter()
         raw_mentions: list[tuple[int, int, str]] = []
+        titled: set[str] = set()  # single names after a personal title ("President Obama", "Sen. Kaine")
         for m in _CAP_RUN.finditer(text):
             tokens = m.group().split()
             start = m.start()
+            honorific = any(t.casefold().rstrip(".") in _HONORIFICS for t in tokens[:-1]) or bool(
+                re.search(r"\b(?:Mr|Mrs|Ms|Dr|Sen|Gov|Rep|Gen)\.\s$", text[max(0, start - 6):start]))
             # drop leading title/role/party words and sentence-initial function words
-            while tokens and (tokens[0].casefold().rstrip(".") in titles or _bare(tokens[0]) in _NOT_NAMES):
+            while tokens and (tokens[0].casefold().rstrip(".") in titles or _bare(tokens[0]) in _NOT_NAMES
+                              or len(tokens) > 1 and _EVALUATIVE.fullmatch(tokens[0])):  # "Derelict Obama"
                 start += len(tokens[0]) + 1
                 tokens = tokens[1:]
             cut = max((i for i, t in enumerate(tokens[:-1]) if t.casefold() in titles), default=-1)
@@ -134,6 +141,8 @@ class _Names:
             if name.endswith(("’s", "'s")):
                 name = name[:-2]
             raw_mentions.append((start, start + len(name), name))
+            if honorific and " " not in name:
+                titled.add(name)
         # A single capitalised word the article also writes in lower case is a common word at a sentence or
         # headline start ("Other major unions", "Flight attendants' union"), not a name.
         lower_words = set(re.findall(r"(?<![\w’'-])[a-z][\w’'-]*", text))
@@ -141,7 +150,9 @@ class _Names:
         self.first: dict[str, set[str]] = defaultdict(set)
         for speaker in speakers:
             parts = speaker.split()
-            if len(parts) >= 2:
+            if _ORG_SUFFIX.search(speaker):  # "Tulsa Police Department", "Steve Harvey Morning Show"
+                self.orgs.add(speaker)
+            elif len(parts) >= 2:
                 self.full.setdefault(parts[-1].casefold(), speaker)
             elif parts:
                 self.orgs.add(speaker)
@@ -151,13 +162,18 @@ class _Names:
                 self.orgs.add(name)
             elif 2 <= len(parts) <= 3 and all(p.casefold() not in places for p in parts):
                 self.full.setdefault(parts[-1].casefold(), name)
+        for name in titled:
+            if name.casefold() not in places and name not in self.orgs:
+                self.full.setdefault(name.casefold(), name)
         for full in self.full.values():
             self.first[full.split()[0].casefold()].add(full)
         self.orgs.update(n for _s, _e, n in raw_mentions if n.casefold() in parties)
         for s, e, name in raw_mentions:  # single capitalised words near an organisation noun
             if " " not in name and name.casefold() not in self.full and name.casefold() not in places:
                 window = text[max(0, s - 45): e + 45]
-                if _ORG_NOUN.search(window) and len(name) > 2 and not name.isupper() or name in self.orgs:
+                # an all-capitals word is an organisation only as a hyphenated acronym ("AFL-CIO"), not "PENCE"
+                if _ORG_NOUN.search(window) and len(name) > 2 and (not name.isupper() or "-" in name) \
+                        or name in self.orgs:
                     self.orgs.add(name)
         self.mentions: list[Mention] = []
         for s, e, name in raw_mentions:
@@ -207,10 +223,13 @@ def _c(pattern: str, polarity: str, kind: str, weight: float = 0.8) -> Cue:
 _NEGATIVE = (r"disgrace(?:ful)?|fraud|liar|lies|lying|(?:may|will|would|could)\s+lie|dishonest|corrupt|unfit|"
              r"unqualified|dangerous|reckless|incompetent|pathetic|disgusting|outrageous|unstable|desperate|"
              r"bigot(?:ed)?|racist|sexist|misogynist|xenophobe|demagogue|bully|hypocrite|hypocritical|"
-             r"cannot\s+be\s+trusted|can['’]t\s+be\s+trusted|not\s+fit|failed\s+(?:leader|president|candidate)")
+             r"cannot\s+be\s+trusted|can['’]t\s+be\s+trusted|not\s+fit|failed\s+(?:leader|president|candidate)|"
+             r"foolish(?:ly)?|derelict|ignorant|shameful|irresponsible")
 _POSITIVE = (r"champion|superior\s+candidate|(?:absolutely|completely|exactly)\s+right|great\s+(?:leader|president|"
              r"candidate)|brilliant|honou?red\s+by|(?:enormous|great|deep|tremendous)\s+respect|"
-             r"(?:strong|effective|real)\s+leader|well[-\s]qualified|most\s+qualified")
+             r"(?:strong|effective|real)\s+leader(?:ship)?|broad-shouldered\s+leadership|well[-\s]qualified|"
+             r"most\s+qualified|embod(?:y|ies|ied)\s+(?:the\s+)?(?:\w+\s+)?(?:spirit|values)")
+_EVALUATIVE = re.compile(rf"(?:{_NEGATIVE}|{_POSITIVE})", re.I)
 CUES: tuple[Cue, ...] = (
     # neutral: refusing to take a side
     _c(r"\b(?:refused|refuses|refusing|declined|declines|declining)\s+to\s+(?:be\s+drawn|intervene|comment|say|"
@@ -261,6 +280,8 @@ CUES: tuple[Cue, ...] = (
     _c(r"\b(?:a|an|the|as\s+a)\s+(?:staunch\s+|loyal\s+|strong\s+|key\s+)?(?:supporter|ally|backer)\s+of\b",
        "support", "transitive", 0.8),
     _c(r"\bset\s+up\s+to\s+support\b", "support", "transitive", 0.8),
+    _c(r"\bcampaign(?:ed|s|ing)?\s+(?:\w+\s+)?(?:for|on\s+behalf\s+of)\b", "support", "transitive", 0.75),
+    _c(r"\b(?:critical|dismissive|scornful)\s+of\b", "oppose", "transitive", 0.75),
     _c(r"\bpro-(?=[A-Z])", "support", "transitive", 0.6),
     _c(r"\b(?:criticised|criticized|criticises|criticizes|criticising|criticizing|attacked|attacks|attacking|"
        r"condemned|condemns|slammed|slams|blasted|blasts|accused|accuses|accusing|denounced|denounces|mocked|mocks|"
@@ -292,11 +313,53 @@ _CLAUSE = re.compile(r",\s+(?:who|which)\b|\b(?:that|after|but|while|because|alt
 _PRONOUN_OBJECT = re.compile(r"^\W{0,3}(?:him|her)\b", re.I)
 
 
-def _quote_spans(quotes: list[dict[str, Any]]) -> list[tuple[int, int, dict[str, Any]]]:
+_TURN = re.compile(r"^[\"“]?(?P<name>[A-Z][A-Z’'.-]+(?:\s[A-Z][A-Z’'.-]+)?):\s+(?P<body>\S.*)$", re.M)
+_SIGNATURE = re.compile(r"(?P<name>[A-Z][\w’'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][\w’'-]+){1,2})\.?")
+_BIO = re.compile(r"(?P<name>[A-Z][\w’'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][\w’'-]+){1,2}),?\s+(?:is|was)\s+(?:a|an|the|"
+                  r"\w+\s+(?:of|at|for))\s")
+
+
+def _turns(article: Article, names: _Names) -> list[tuple[int, int, dict[str, Any]]]:
+    """Transcript lines ("PENCE: Well, look, ..."): the named person's own words, as raw-text spans."""
+    out = []
+    for m in _TURN.finditer(article.clean.text):
+        speaker = names.full.get(m["name"].split()[-1].casefold())
+        if speaker is None:  # only a person the article names in full ("Mike Pence"), not "UPDATE:" or a place
+            continue
+        a, b = article.clean.span_to_raw(m.start("body"), m.end("body"))
+        out.append((a, b, {"speaker": speaker, "kind": "direct", "anonymous": False}))
+    return out
+
+
+def author(text: str) -> str | None:
+    """The signed author of a letter or opinion piece: a name alone on one of the last lines ("John Gorra."), or
+    a closing line about the writer ("Rudy Giuliani is the former mayor of New York City.")."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][-3:]
+    for line in lines:
+        sig = _SIGNATURE.fullmatch(line)
+        if sig and not any(w.casefold() in _NOT_NAMES for w in sig["name"].split()):
+            return sig["name"]
+        bio = _BIO.match(line)
+        if bio and len(line) < 240 and line is lines[-1]:
+            return bio["name"]
+    return None
+
+
+def _quote_spans(quotes: list[dict[str, Any]], raw: str = "") -> list[tuple[int, int, dict[str, Any]]]:
+    """Content spans of the quotations; an unattributed direct quotation that follows an attributed one in the same
+    paragraph ('"...," Sanders said, suggesting questions, including, "Mr. Trump, ..."') continues its speaker."""
     spans = []
-    for q in quotes:
+    previous: dict[str, Any] | None = None
+    for q in sorted(quotes, key=lambda q: q["content_start"]):
+        if (not q.get("speaker") and q.get("kind") == "direct" and previous is not None and raw
+                and "\n" not in raw[previous["content_end"]:q["content_start"]]
+                and q["content_start"] - previous["content_end"] < 300):
+            q = {**q, "speaker": previous["speaker"], "anonymous": previous.get("anonymous", False),
+                 "speaker_from": "continuation"}
         for start, end in q.get("content_spans") or [[q["content_start"], q["content_end"]]]:
             spans.append((start, end, q))
+        if q.get("speaker"):
+            previous = q
     return spans
 
 
@@ -305,8 +368,13 @@ def find(article: Article, quotes: list[dict[str, Any]], *, date: str | None = N
     text = article.clean.text
     to_raw = article.clean.span_to_raw
     speakers = [q["speaker"] for q in quotes if q.get("speaker")]
-    names = _Names(text, speakers)
-    qspans = _quote_spans(quotes)
+    writer = author(text)
+    names = _Names(text, speakers + ([writer] if writer else []))
+    # transcript turns first (the extractor leaves them unattributed), then the extracted quotations; in a signed
+    # letter or opinion piece, the rest of the text is the author's own voice
+    qspans = _turns(article, names) + _quote_spans(quotes, article.raw_text)
+    if writer:
+        qspans.append((0, len(article.raw_text), {"speaker": writer, "kind": "author", "anonymous": False}))
     found: list[dict[str, Any]] = []
     previous_subject: Mention | None = None
     for sm in _SENTENCE.finditer(text):
@@ -334,7 +402,13 @@ def find(article: Article, quotes: list[dict[str, Any]], *, date: str | None = N
                 k_s, k_e = to_raw(c_start, c_end)
                 record.update(cue=article.raw_text[k_s:k_e], cue_start=k_s, cue_end=k_e, evidence_start=r_s,
                               evidence_end=r_e, evidence=article.raw_text[r_s:r_e], date=date)
+                also = record.pop("also", [])
+                co_holders = record.pop("also_holders", [])
                 found.append(record)
+                for other in also:
+                    found.append({**record, "target": other, "concept": other, "target_kind": "person"})
+                for other, kind in co_holders:
+                    found.append({**record, "holder": other, "holder_kind": kind})
         if subject is not None and not subject.pronoun:
             previous_subject = subject
         elif subject is not None:
@@ -358,6 +432,8 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
     quote = next((q for a, b, q in qspans if a <= raw_c < b), None)
     if quote is not None and (not quote.get("speaker") or quote.get("anonymous")):
         quote = None  # an unattributed quotation: read the sentence as narrative
+    if quote is not None and quote.get("kind") == "author" and cue.kind != "eval":
+        quote = None  # an opinion piece reports others' acts in narrative; only its evaluations are the author's
     failed = bool(_FAILED.search(text[c_end:s_end][:60]))
     if cue.kind == "quote" and quote is None and not (failed and subject is not None):
         return None  # "coup" in narrative is the reporter's word; only "...had failed" in reported speech counts
@@ -369,7 +445,7 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
     # -- target
     target: Mention | None = None
     if cue.kind == "eval":
-        if quote is None or quote.get("kind") not in ("direct", "partial"):
+        if quote is None or quote.get("kind") not in ("direct", "partial", "author"):
             return None  # the reporter's own words, or a paraphrase, are not the holder's evaluation
         # only a plain negation turns an evaluation round ("is not a liar"), not "a lawsuit against him"
         negated = bool(re.search(r"\b(?:not|never|n[o’']t)\s+(?:\w+\s+){0,2}$|n[’']t\s+(?:\w+\s+){0,2}$",
@@ -380,16 +456,35 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
         # liar"), else one just after it, else (a pronoun: "She's a disgrace") the article's focal person
         earlier = [m for m in others if clause_start <= m.start < c_start]
         later = [m for m in others if c_end <= m.start <= c_end + 40]
+        also: list[str] = []
         if earlier or later:
             target = earlier[-1] if earlier else later[0]
-        elif names.focal and names.focal != quote["speaker"]:
-            target = Mention(c_start, c_start, names.focal, "person", pronoun=True)
+            if later and re.fullmatch(r"\s+of\s+", text[c_end:later[0].start]):
+                target = later[0]  # "the strong leadership of Donald Trump"
+            # "Obama and Clinton foolishly withdrew": a coordinated pair shares the evaluation
+            joined = r"\s+and\s+"
+            pair = [m for m in others if m.name != target.name and (re.fullmatch(joined, text[m.end:target.start])
+                                                                     or re.fullmatch(joined, text[target.end:m.start]))]
+            also = [m.name for m in pair[:1]]
+        else:
+            # a pronoun: the person the quotation last named ("Mr. Trump, do you ... you expose him for the fraud"),
+            # else the article's focal person, else the person the text last named
+            q_start = next((a for a, b, q in qspans if a <= raw_c < b and q is quote), raw_c)
+            spoken_of = [m for m in names.mentions if m.kind == "person" and m.name != quote["speaker"]]
+            in_quote = [m for m in spoken_of if q_start <= article.clean.to_raw(m.start) < raw_c]
+            recent = [m for m in spoken_of if c_start - 600 <= m.start < c_start]
+            if in_quote:
+                target = Mention(c_start, c_start, in_quote[-1].name, "person", pronoun=True)
+            elif names.focal and names.focal != quote["speaker"]:
+                target = Mention(c_start, c_start, names.focal, "person", pronoun=True)
+            elif recent:
+                target = Mention(c_start, c_start, recent[-1].name, "person", pronoun=True)
         if target is None:
             return None
         return {"holder": quote["speaker"], "holder_kind": _kind_of(names, quote["speaker"]), "target": target.name,
                 "target_kind": target.kind, "concept": target.name, "polarity": polarity, "kind": cue.kind,
-                "source": "quote", "quote_speaker": quote["speaker"], "negated": negated, "hedged": hedged,
-                "confidence": round(confidence, 3)}
+                "source": "author" if quote.get("kind") == "author" else "quote", "quote_speaker": quote["speaker"],
+                "negated": negated, "hedged": hedged, "confidence": round(confidence, 3), "also": also}
     if cue.kind == "transitive":
         after = text[c_end:s_end]
         nxt = [m for m in mentions if c_end <= m.start <= c_end + 40]
@@ -398,6 +493,14 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
         elif nxt and text[nxt[0].end:nxt[0].end + 2] not in ("’s", "'s") and \
                 re.fullmatch(r"[\s\w,.’'-]{0,40}", text[c_end:nxt[0].start] or " "):
             target = nxt[0]
+            # "criticized Tulsa, Okla., police officer Betty Shelby", "campaigned for GOP nominee Donald Trump": an
+            # organisation or place followed by a title is the person's description, the person is the target
+            described = r"(?:[\s,.]|(?-i:[a-z][\w’'-]*)|[A-Z][a-z]{1,3}\.)*"  # "police officer", "Okla."
+            person = next((m for m in mentions if m.kind == "person" and target.end <= m.start <= target.end + 40
+                           and re.fullmatch(described, text[target.end:m.start])
+                           and not re.search(r"\b(?:and|or|but|who|which|that)\b", text[target.end:m.start])), None)
+            if target.kind != "person" and person is not None:
+                target = person
         if target is None:
             return None
     else:
@@ -441,10 +544,14 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
                 "about": target.name, "concept": concept, "polarity": polarity, "kind": cue.kind, "source": source,
                 "quote_speaker": quote.get("speaker") if quote else None, "negated": negated, "hedged": hedged,
                 "confidence": round(confidence, 3)}
+    # "the American Federation of Teachers and the AFL-CIO have also endorsed": coordinated holders share it
+    co_holders = [m for m in mentions if source == "narrative" and holder.end <= m.start < c_start
+                  and m.name not in (holder.name, target.name)
+                  and re.fullmatch(r"(?:\s+of\s+[A-Z][\w’'-]*)?\s+and\s+(?:the\s+)?", text[holder.end:m.start])]
     return {"holder": holder.name, "holder_kind": holder.kind, "target": target.name, "target_kind": target.kind,
             "concept": concept, "polarity": polarity, "kind": cue.kind, "source": source,
             "quote_speaker": quote.get("speaker") if quote else None, "negated": negated, "hedged": hedged,
-            "confidence": round(confidence, 3)}
+            "confidence": round(confidence, 3), "also_holders": [(m.name, m.kind) for m in co_holders[:1]]}
 
 
 def _kind_of(names: _Names, name: str) -> str:
