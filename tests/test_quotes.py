@@ -261,3 +261,23 @@ def test_rules_only_mode_finds_the_seed_direct_quotes(seed_texts):
     assert any("political lynching" in q.content.text and q.speaker == "Len McCluskey" for q in rules)
     assert {(q.content.start, q.content.end) for q in rules if q.kind == "direct"} <= {
         (q.content.start, q.content.end) for q in parsed}
+
+
+def test_quotations_do_not_depend_on_whether_the_entities_stage_ran_first() -> None:
+    """The parse layer cuts sentences out of one encoding of the article: the entities stage's when it just ran
+    in this process, else its own; both are the same rows, so the quotations are the same either way."""
+    import numpy
+
+    from storytrace.nlp import attribution, load
+    from storytrace.stages import ENTITY_EXCLUDE
+
+    text = sorted(EXAMPLES.glob("*.txt"))[0].read_text(encoding="utf-8")
+    attribution.share(load(exclude=ENTITY_EXCLUDE)("unrelated text"))
+    alone = extract(text)
+    shared_doc = load(exclude=ENTITY_EXCLUDE)(text)
+    attribution.share(shared_doc)
+    after_entities = extract(text)
+    assert alone == after_entities and alone
+    own = attribution._nlp().get_pipe("tok2vec")
+    encoded = next(iter(own.pipe([attribution._nlp().make_doc(text)])))
+    assert numpy.allclose(encoded.tensor, shared_doc.tensor, atol=1e-5)

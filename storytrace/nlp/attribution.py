@@ -83,36 +83,34 @@ def share(doc: Any) -> None:
 def parse(text: str, spans: list[tuple[int, int]]) -> list[Any]:
     """Parse the sentences ``text[s:e]`` with the shipped pipeline (tagger + parser only).
 
-    When ``share`` was given a Doc of this very text whose encoding fits the parser, the sentences are cut
-    out of it (tokens and tok2vec rows, as ``Span.as_doc`` copies them) and only the components after the
-    tok2vec run: the encoder then runs once per article instead of twice (its window sees a few words past
-    the sentence edges, which the stand-alone path does not). Otherwise each sentence is tokenised and
-    encoded alone. Offsets in the returned Docs are relative to their sentence either way.
+    The sentences are cut out of one encoding of the whole text (tokens and tok2vec rows, as ``Span.as_doc``
+    copies them), so the encoder runs once per article and each sentence's edge words see their neighbours.
+    That encoding is the ``entities`` stage's when ``share`` was just given a Doc of this text (same tokenizer,
+    same tok2vec weights, so the same rows), else it is made here: the parse, and so the quotations, do not
+    depend on whether ``entities`` ran in this process first. Offsets in the returned Docs are relative to
+    their sentence.
     """
     if not spans:
         return []
     nlp = _nlp()
+    tok2vec = nlp.get_pipe("tok2vec")
     whole = _SHARED.get(text)
-    if whole is None or whole.tensor.shape[1] != nlp.get_pipe("tok2vec").model.get_dim("nO"):
-        return list(nlp.pipe([text[s:e] for s, e in spans], batch_size=64))
+    if whole is None or whole.tensor.shape[1] != tok2vec.model.get_dim("nO"):
+        whole = next(iter(tok2vec.pipe([nlp.make_doc(text)])))
     docs = []
     for s, e in spans:
         span = whole.char_span(s, e, alignment_mode="expand")
-        if span is None or span.start_char != s or span.end_char != e:  # a boundary inside a token: encode alone
-            docs.append(nlp.make_doc(text[s:e]))
+        if span is None or span.start_char != s or span.end_char != e:  # a sentence edge inside a token
+            docs.append(next(iter(tok2vec.pipe([nlp.make_doc(text[s:e])]))))
             continue
         doc = span.as_doc()
         doc.ents = []
         for tok in doc[1:]:
-            tok.is_sent_start = None  # the stand-alone path has no sentence marks before the parse
+            tok.is_sent_start = None  # no sentence marks before the parse, as for a freshly made Doc
         docs.append(doc)
     for name, proc in nlp.pipeline:
-        if name == "tok2vec":  # rows already there; the Docs made alone get theirs now
-            fresh = [d for d in docs if not d.tensor.size]
-            if fresh:
-                list(proc.pipe(fresh))
-            continue
-        docs = list(proc.pipe(docs, batch_size=64)) if hasattr(proc, "pipe") else [proc(d) for d in docs]
+        if name != "tok2vec":
+            docs = list(proc.pipe(docs, batch_size=64)) if hasattr(proc, "pipe") else [proc(d) for d in docs]
     return docs
 
 
