@@ -219,7 +219,7 @@ def _analyze_stages() -> list[Stage]:
     from storytrace.analyze import facts, stance
 
     return [
-        Stage("stances", "2", stance.stances,
+        Stage("stances", "3", stance.stances,
               "stance statements: holder, target or proposition, support/oppose/neutral, evidence, date",
               ("quotes",)),
         Stage("facts", "1", facts.facts, "numbers, amounts, percentages and tallies with what they count"),
@@ -295,7 +295,7 @@ STAGES: dict[str, Stage] = {
               unavailable=_nlp_unavailable),
         Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker",
               fingerprint=lambda settings: f"parse={settings.quote_parse}"),
-        Stage("dates", "1", dates, "publication date (given, dateline or inferred) and TIMEX3 time expressions"),
+        Stage("dates", "2", dates, "publication date (given, dateline or inferred) and TIMEX3 time expressions"),
         *_analyze_stages(),
     ]
 }
