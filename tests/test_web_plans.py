@@ -39,7 +39,7 @@ def traced(web_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     connect = sqlite3.connect
 
     def tracing(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = connect(*args, **kwargs)
+        conn: sqlite3.Connection = connect(*args, **kwargs)
         conn.set_trace_callback(statements.append)
         return conn
 
