@@ -16,6 +16,7 @@ TimeBank applies them. Offsets are into the text given.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -147,11 +148,11 @@ class Timex:
 
 
 # -- patterns: (regex, reader) in priority order; longer matches win over shorter overlapping ones --------------
-_Reader = Any
+_Reader = Callable[[re.Match[str]], "Ref | None"]
 _PATTERNS: list[tuple[re.Pattern[str], _Reader]] = []
 
 
-def _pattern(regex: str) -> Any:
+def _pattern(regex: str) -> Callable[[_Reader], _Reader]:
     def register(fn: _Reader) -> _Reader:
         _PATTERNS.append((re.compile(regex, re.IGNORECASE), fn))
         return fn
