@@ -689,14 +689,15 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     \b
     Example:
       storytrace bench quotes --data ../shared/data/polnear --split dev"""),
-    "stories": ("test", """Story clustering in the streaming protocol: pairwise and BCubed P/R/F1 and AMI.
+    "stories": ("dev", """Story clustering in the streaming protocol: pairwise and BCubed P/R/F1 and AMI.
 
-    Reads dataset.<split>.json (Miranda et al. 2018 format) when present, else the project's labelled
-    Wikinews set (splits train, test, all) from the semeval2015-timeline folder.
+    Reads dataset.<split>.json (Miranda et al. 2018 format) when present; else the project's story-level
+    Reuters set (splits dev, test: date windows streamed whole, labelled articles scored) from the data
+    folder or reuters21578; or, given the semeval2015-timeline folder, the topic-level Wikinews set (train, test).
 
     \b
     Example:
-      storytrace bench stories --data ../shared/data/semeval2015-timeline --split test"""),
+      storytrace bench stories --data ../shared/data --split dev"""),
     "actors": ("all", """Actor merging: pairwise merge precision/recall over a labelled sample of speaker mentions.
 
     \b
