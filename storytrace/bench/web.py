@@ -1,10 +1,12 @@
 """`storytrace bench web`: p50/p95 latency of every page and API endpoint over real HTTP.
 
-A store is built in a temporary folder from the bench corpora (PolNeAR, bbc-news-2225, reuters21578 texts,
-repeated with seeded perturbation by ``bench.resolve.corpus``; ten synthetic outlets; dates over one year),
-ingested and analyzed (stages ``quotes`` and ``actors`` by default: the per-article NLP of a 100k store takes
-far longer than a benchmark run). The app is served by uvicorn on 127.0.0.1 and each URL is requested
-``REPEATS`` times after one warm-up request (the first, cold request of each URL is reported apart).
+A store is built from the bench corpora (PolNeAR, bbc-news-2225, reuters21578 texts, repeated with seeded
+perturbation by ``bench.resolve.corpus``; ten synthetic outlets; dates over one year), ingested and analyzed
+with ``STAGES`` and rules-only quotations (the model's per-article NLP of a 100k store takes hours). It lives
+in a temporary folder, or in ``--store DIR`` (env STORYTRACE_BENCH_WEB_STORE) where it is kept and reused, so
+a 100k store is built once (``python -m storytrace.bench.web --limit 100000 --store DIR --build-only``). The
+app is served by uvicorn on 127.0.0.1 and each URL is requested ``REPEATS`` times after one warm-up request
+(the first, cold request of each URL is reported apart).
 """
 
 from __future__ import annotations
