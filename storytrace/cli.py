@@ -750,7 +750,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     Example:
       storytrace bench timeline --data ../shared/data/semeval2015-timeline"""),
     "web": ("all", """Page and API latency (p50/p95 over real HTTP) on a store built from the bench corpora
-    (--limit articles).
+    (--limit articles, rules-only quotations).
+
+    A store kept and reused between runs (a 100k build takes hours): STORYTRACE_BENCH_WEB_STORE=DIR, or
+    python -m storytrace.bench.web --store DIR [--build-only].
 
     \b
     Example:
