@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
 
 from storytrace.resolve.groups import UnionFind
 from storytrace.settings import Settings
@@ -290,6 +289,9 @@ def find_duplicates(
     min_shingles: int = MIN_SHINGLES, rescue_floor: float = RESCUE_FLOOR, frequent: int = FREQUENT,
 ) -> list[DuplicateGroup]:
     """Group near-duplicate texts; ``docs`` yields (id, text, ISO date or None), streamed once."""
+    # Imported here: datasketch pulls in scipy.integrate (~1 s), which every CLI command would pay at start-up.
+    from datasketch import LeanMinHash, MinHashLSH
+
     perms = _Perms(num_perm)
     lsh = MinHashLSH(threshold=candidate_threshold, num_perm=num_perm)
     kept: list[_Doc] = []
