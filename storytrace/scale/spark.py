@@ -599,7 +599,9 @@ def analyze(inputs: Iterable[str], output: str | Path, *, settings: Settings, st
         whole.sort()
         parts.insert(0, sc.parallelize(whole, min(len(whole), parallel))
                      .mapPartitions(lambda it: _read_files(it, settings, spans)))
-    docs = sc.union(parts) if parts else sc.emptyRDD()
+    # One input RDD is used as it is: a union is a JVM step that would split reading and preparing into
+    # two Python processes per task, the documents serialised between them.
+    docs = (parts[0] if len(parts) == 1 else sc.union(parts)) if parts else sc.emptyRDD()
     if docs.getNumPartitions() < parallel:
         docs = docs.repartition(parallel)
     prepared = (docs.mapPartitions(lambda it: _timed(_prepare_partition(it, settings), spans, "prepare"))
