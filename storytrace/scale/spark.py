@@ -122,8 +122,8 @@ def parallelism(spans: Iterable[tuple[str, int, float, float, int]]) -> dict[str
     tasks that ran at the same moment. Wall-clock overlaps, so they hold on a busy machine too: two tasks
     at once is two tasks at once, however many cores they then share."""
     by_phase: dict[str, list[tuple[str, int, float, float, int]]] = {}
-    for span in spans:
-        by_phase.setdefault(span[0], []).append(span)
+    for task in spans:
+        by_phase.setdefault(task[0], []).append(task)
     out: dict[str, dict[str, float]] = {}
     for phase, rows in by_phase.items():
         busy = sum(end - start for _p, _pid, start, end, _n in rows)
