@@ -171,7 +171,23 @@ def in_child(fn: Any, *args: Any, before: Any = None, timeout: float = 300) -> t
     return child.exitcode, message
 
 
+def _own_tqdm_lock() -> None:
+    """Give this forked process its own tqdm lock.
+
+    tqdm's write lock is a multiprocessing semaphore, shared by every process forked after it was made. A
+    child SIGKILLed while holding it (tqdm takes it to register every bar, even a disabled one) leaves it
+    taken for all of them: in the first 20-lane campaign every lane then hung in its next run. A command run
+    by a user does not share it with another command, and the pool workers never create bars.
+    """
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+
+
 def _child(db: str, corpus: str, jobs: int) -> None:
+    _own_tqdm_lock()
     # stdout/stderr of a killed child are noise; the parent judges the store, not the output.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -308,6 +324,7 @@ def _merge(seed: int, window: float, full_run: float, files: list[Path]) -> Camp
 def _lane(plan: _Plan, lane: int, kills: int, rng: random.Random, result: Campaign, log: Any,
           progress: Path | None) -> Campaign:
     """Kill chains one after the other until ``kills`` have landed (one lane of a campaign)."""
+    _own_tqdm_lock()
     ctx = multiprocessing.get_context("fork")
     work, corpus, jobs = plan.work, plan.corpus, plan.jobs
     started = time.perf_counter()
