@@ -422,7 +422,10 @@ def _outlet_from_chrome(lines: list[Line]) -> MetaValue | None:
 
 
 def _date_from_url(url: str) -> MetaValue | None:
-    path = urlsplit(url).path if "//" in url else url
+    try:
+        path = urlsplit(url).path if "//" in url else url
+    except ValueError:  # e.g. "http://[" (an unclosed IPv6 host): no path to read a date from
+        return None
     for m in _URL_DATE.finditer(path):
         try:
             if m.group("y"):

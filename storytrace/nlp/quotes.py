@@ -734,7 +734,8 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
             tail = [t[2].lower() for t in toks[last + 1:hi + 1]]
             at_end = rest <= 0 or tail[0] in {".", "!", "?"} or (
                 tail[0] == "," and len(tail) > 1 and tail[1] in _SUBORDINATORS)
-            short_tail = rest <= 6 and "that" not in tail and tail[-1] in {".", "!", "?"} and "," not in tail
+            short_tail = (bool(tail) and rest <= 6 and "that" not in tail and tail[-1] in {".", "!", "?"}
+                          and "," not in tail)  # no tail when the cue ends the sentence (found by fuzzing)
             use_postposed = at_end or short_tail
         else:
             use_postposed = False

@@ -286,6 +286,24 @@ def test_inputs_the_fuzzer_crashed_on_are_read_cleanly(path: Path) -> None:
     check_items(read_all(path))
 
 
+@pytest.mark.parametrize("path", sorted(FUZZ_FOUND.glob("quotes-*.txt")), ids=lambda p: p.name)
+def test_texts_the_quotes_fuzzer_crashed_on_give_quotes_at_their_offsets(path: Path) -> None:
+    """The ``quotes`` target's crashes: e.g. a cue word ending its sentence after ", X" (an empty tail)."""
+    from storytrace.nlp.quotes import extract
+
+    text = path.read_text(encoding="utf-8")
+    for quote in extract(text, parse=False):
+        for span in (quote.content, quote.cue, quote.source):
+            assert span is None or text[span.start:span.end] == span.text
+
+
+def test_a_url_with_an_unclosed_ipv6_host_gives_no_url_date() -> None:
+    from storytrace.ingest.metadata import _date_from_url
+
+    assert _date_from_url("http://[2016/07/04/story") is None
+    assert _date_from_url("https://example.com/2016/07/04/story").value.startswith("2016-07-04")
+
+
 @pytest.mark.parametrize("text", ["4 July 2016 10:00 +7000", "10:00 +7000 4 July 2016", "2016-07-04T10:00:00+99:99"])
 def test_a_date_with_an_impossible_zone_offset_keeps_its_date_and_drops_the_zone(text: str) -> None:
     from storytrace.ingest.metadata import find_date
