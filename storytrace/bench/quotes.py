@@ -55,19 +55,6 @@ def _name(extractor: Extractor) -> str:
 ANALYSIS_STAGES = ["entities", "quotes"]
 
 
-def _entities_first(text: str) -> None:
-    """Run the entities pipeline on ``text`` as the runner does before ``quotes`` (not timed: its cost is in
-    ``analysis_speed``), so the quote parse layer reuses its encoding exactly as in the product."""
-    from storytrace.errors import ModelError
-    from storytrace.nlp import attribution, load
-    from storytrace.stages import ENTITY_EXCLUDE
-
-    try:
-        attribution.share(load(exclude=ENTITY_EXCLUDE)(text))
-    except ModelError:
-        pass  # no model: the rules alone are scored
-
-
 def _warm(_: int) -> None:
     from storytrace.nlp import load
     from storytrace.stages import ENTITY_EXCLUDE
@@ -110,7 +97,6 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = No
     ``data`` is the polnear folder or the data folder holding it; ``limit`` scores the first N articles
     in name order.
     """
-    product = extractor is None  # the product's path: the entities stage runs first and lends its encoding
     if extractor is None:
         name, extractor = default_extractor()
     else:
@@ -121,8 +107,6 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = No
     seconds = 0.0
     predicted = 0
     for article in articles:
-        if product:
-            _entities_first(article.text)
         start = time.perf_counter()
         quotes = extractor(article.text, article.name)
         seconds += time.perf_counter() - start
