@@ -51,8 +51,9 @@ def _corpus(ctx: click.Context, *, readonly: bool = False) -> Corpus:
               help="Worker processes for ingest and analysis [default: 1].")
 @click.option("--progress/--no-progress", default=None, help="Progress bars [default: when on a terminal].")
 @click.option("--max-item-seconds", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Stop a document (ingest) or a stage on one article (analyze) running longer than this; it "
-                   "becomes that item's error and the rest goes on. 0 = no limit [default: 600]. "
+              help="Stop a document (ingest) or a stage on one article (analyze) using more CPU seconds than this "
+                   "(or ten times as many wall seconds); it becomes that item's error and the rest goes on. "
+                   "0 = no limit [default: 600]. "
                    "Env: STORYTRACE_MAX_ITEM_SECONDS.")
 @click.version_option(package_name="storytrace")
 @click.pass_context

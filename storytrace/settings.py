@@ -25,9 +25,10 @@ class Settings:
     # stall on it: ~33,000 words, far past any news article; the dates stage alone needs ~10 s per 200,000
     # characters on one core (docs/reliability.md).
     max_analysis_chars: int = 200_000
-    # Seconds one item may run: preparing one document during ingest (error E115), or one per-article stage
-    # on one article (error E330). The item becomes a per-item error, nothing of it is stored and the batch
-    # goes on; 0 = no limit. Generous, so that a long genuine article never meets it, even on a loaded machine
+    # CPU seconds one item may use (and ten times as many wall seconds, a backstop for an item that waits):
+    # preparing one document during ingest (error E115), or one per-article stage on one article (error
+    # E330). The item becomes a per-item error, nothing of it is stored and the batch goes on; 0 = no limit.
+    # Generous: 25x the slowest genuine item measured, and CPU time does not grow with the machine's load
     # (docs/reliability.md has timings). Unix, main thread only (storytrace/timelimit.py).
     # Env: STORYTRACE_MAX_ITEM_SECONDS; CLI: --max-item-seconds.
     max_item_seconds: float = 600.0

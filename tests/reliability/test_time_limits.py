@@ -35,8 +35,9 @@ def _settings(db: Path, **changes: object) -> Settings:
 def _slowdown() -> float:
     """How many times its CPU time this process takes in wall time just now (about 1 on a free core).
 
-    The limit is wall time: on a loaded machine the quick items of a test would pass a limit tuned for a free
-    core, so limits are scaled by this factor (the slow items are 3x and more over the limit either way).
+    The limit is CPU time, but its wall-time backstop (10x) is not: on a machine loaded past 10x the quick items
+    of a test would meet the backstop, so limits are scaled by this factor (the slow items are 3x and more over
+    the limit either way).
     """
     wall, cpu = time.perf_counter(), time.process_time()
     while time.process_time() - cpu < 0.1:
@@ -71,7 +72,7 @@ def test_a_document_too_slow_to_prepare_is_e115_and_the_rest_is_stored(tmp_path)
     with Corpus(settings=_settings(db, max_item_seconds=limit)) as c:
         report = c.ingest([str(folder)])
         assert [(Path(e.source_path).name, e.code) for e in report.errors] == [("big.txt", "E115")]
-        assert f"took longer than {limit:g} s (max_item_seconds)" in report.errors[0].message
+        assert f"took longer than {limit:g} s of CPU time (max_item_seconds)" in report.errors[0].message
         assert report.added == 3 and c.store.count_articles() == 3
     assert check_store(db) == []
 
@@ -152,14 +153,29 @@ def test_a_stage_that_swallows_the_error_is_stopped_and_its_partial_result_dropp
 
 
 def test_time_limit_leaves_no_timer_or_handler_behind():
-    before = signal.getsignal(signal.SIGALRM)
-    with pytest.raises(ItemTimeLimitError, match=r"\[E330\] spinning took longer than 0.05 s"):
+    before = signal.getsignal(signal.SIGALRM), signal.getsignal(signal.SIGPROF)
+    with pytest.raises(ItemTimeLimitError, match=r"\[E330\] spinning took longer than 0.05 s of CPU time"):
         with time_limit(0.05, "spinning"):
             _spin_forever()
     with time_limit(5, "quick") as limit:
         assert limit.armed
     assert not limit.fired
-    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) == signal.getitimer(signal.ITIMER_PROF)
+    assert (signal.getsignal(signal.SIGALRM), signal.getsignal(signal.SIGPROF)) == before
+
+
+def test_the_limit_counts_cpu_time_and_a_waiting_item_meets_the_wall_backstop():
+    """Waiting uses no CPU: 0.5 s of sleep passes a 0.1 s CPU limit (a wall-time limit would have stopped it)
+    and is stopped only by the backstop, 10x the limit in wall time, with a message saying which it was."""
+    with time_limit(0.1, "sleeping briefly") as limit:
+        assert limit.armed
+        time.sleep(0.5)
+    assert not limit.fired
+    started = time.perf_counter()
+    with pytest.raises(ItemTimeLimitError, match=r"waiting ran 1 s of wall time without finishing \(a wait"):
+        with time_limit(0.1, "waiting"):
+            time.sleep(30)
+    assert time.perf_counter() - started < 29  # stopped by the backstop, not by the sleep ending
 
 
 def test_time_limit_runs_unlimited_where_it_cannot_apply():
@@ -176,16 +192,17 @@ def test_time_limit_runs_unlimited_where_it_cannot_apply():
     assert seen == {"armed": False}  # not the main thread: no signal handler can be set
     with time_limit(0, "no limit") as limit:
         assert not limit.armed
-    # Someone else's pending timer (a harness, a fuzzer) is left alone.
-    previous = signal.signal(signal.SIGALRM, lambda *_: None)
-    signal.setitimer(signal.ITIMER_REAL, 30)
-    try:
-        with time_limit(0.01, "nested") as limit:
-            time.sleep(0.05)
-        assert not limit.armed and signal.getitimer(signal.ITIMER_REAL)[0] > 20
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    # Someone else's pending timer (a harness, a fuzzer, a profiler) is left alone, whichever of the two it is.
+    for timer, signum in ((signal.ITIMER_REAL, signal.SIGALRM), (signal.ITIMER_PROF, signal.SIGPROF)):
+        previous = signal.signal(signum, lambda *_: None)
+        signal.setitimer(timer, 30)
+        try:
+            with time_limit(0.01, "nested") as limit:
+                time.sleep(0.05)
+            assert not limit.armed and signal.getitimer(timer)[0] > 20
+        finally:
+            signal.setitimer(timer, 0)
+            signal.signal(signum, previous)
 
 
 def test_max_item_seconds_from_the_environment_and_the_command_line(monkeypatch):
