@@ -153,4 +153,82 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX articles_num ON articles(num);
         """,
     ),
+    (
+        "0005_quote_index",
+        """
+        -- Quotation search (web /search, /api/quotes): one row per stored quotation, keyed by (article num,
+        -- quote = its position in the article's `quotes` stage payload), so a hit leads straight to the quote.
+        -- The filter fields are copied from the article (outlet, published day) so that a search reads neither
+        -- article rows (they carry whole texts) nor payloads it will not show. Only the `quotes` stage is
+        -- indexed: speakers are resolved inside it (stages.quotes writes `speaker` and `source`); the
+        -- `speakers` stage is a corpus-wide count with nothing per quotation.
+        CREATE TABLE quote_index (
+            id INTEGER PRIMARY KEY,
+            article_num INTEGER NOT NULL REFERENCES articles(num),
+            quote INTEGER NOT NULL,
+            content TEXT NOT NULL,
+            speaker TEXT,
+            source TEXT,
+            outlet TEXT,
+            day TEXT,
+            UNIQUE (article_num, quote)
+        );
+        CREATE INDEX quote_index_outlet ON quote_index(outlet, day);
+        CREATE INDEX quote_index_day ON quote_index(day);
+        -- External content: the text lives once, in quote_index; the triggers below keep the index in step.
+        CREATE VIRTUAL TABLE quotes_fts USING fts5(
+            content, speaker, source, content='quote_index', content_rowid='id', tokenize='unicode61'
+        );
+        INSERT INTO quote_index (article_num, quote, content, speaker, source, outlet, day)
+            SELECT a.num, j.key, coalesce(json_extract(j.value, '$.content'), ''), json_extract(j.value, '$.speaker'),
+                   json_extract(j.value, '$.source'), a.outlet, substr(a.published, 1, 10)
+            FROM stage_results s JOIN articles a ON a.id = s.article_id, json_each(s.payload, '$.quotes') j
+            WHERE s.stage = 'quotes' AND s.status = 'done'
+            ORDER BY a.num, j.key;
+        INSERT INTO quotes_fts (quotes_fts) VALUES ('rebuild');
+        CREATE TRIGGER quote_index_ai AFTER INSERT ON quote_index BEGIN
+            INSERT INTO quotes_fts (rowid, content, speaker, source)
+                VALUES (new.id, new.content, new.speaker, new.source);
+        END;
+        CREATE TRIGGER quote_index_ad AFTER DELETE ON quote_index BEGIN
+            INSERT INTO quotes_fts (quotes_fts, rowid, content, speaker, source)
+                VALUES ('delete', old.id, old.content, old.speaker, old.source);
+        END;
+        CREATE TRIGGER quote_index_au AFTER UPDATE OF content, speaker, source ON quote_index BEGIN
+            INSERT INTO quotes_fts (quotes_fts, rowid, content, speaker, source)
+                VALUES ('delete', old.id, old.content, old.speaker, old.source);
+            INSERT INTO quotes_fts (rowid, content, speaker, source)
+                VALUES (new.id, new.content, new.speaker, new.source);
+        END;
+        -- Kept current by triggers on stage_results, so every writer (runner, Spark load) updates it in its own
+        -- transaction. INSERT OR REPLACE fires no DELETE trigger (recursive_triggers is off), so the insert
+        -- trigger drops the article's rows first: a re-run replaces them, never duplicates them.
+        CREATE TRIGGER stage_results_quotes_ai AFTER INSERT ON stage_results WHEN new.stage = 'quotes' BEGIN
+            DELETE FROM quote_index WHERE article_num = (SELECT num FROM articles WHERE id = new.article_id);
+            INSERT INTO quote_index (article_num, quote, content, speaker, source, outlet, day)
+                SELECT a.num, j.key, coalesce(json_extract(j.value, '$.content'), ''),
+                       json_extract(j.value, '$.speaker'), json_extract(j.value, '$.source'), a.outlet,
+                       substr(a.published, 1, 10)
+                FROM articles a, json_each(new.payload, '$.quotes') j
+                WHERE a.id = new.article_id AND new.status = 'done';
+        END;
+        CREATE TRIGGER stage_results_quotes_au AFTER UPDATE ON stage_results WHEN new.stage = 'quotes' BEGIN
+            DELETE FROM quote_index WHERE article_num = (SELECT num FROM articles WHERE id = old.article_id);
+            DELETE FROM quote_index WHERE article_num = (SELECT num FROM articles WHERE id = new.article_id);
+            INSERT INTO quote_index (article_num, quote, content, speaker, source, outlet, day)
+                SELECT a.num, j.key, coalesce(json_extract(j.value, '$.content'), ''),
+                       json_extract(j.value, '$.speaker'), json_extract(j.value, '$.source'), a.outlet,
+                       substr(a.published, 1, 10)
+                FROM articles a, json_each(new.payload, '$.quotes') j
+                WHERE a.id = new.article_id AND new.status = 'done';
+        END;
+        CREATE TRIGGER stage_results_quotes_ad AFTER DELETE ON stage_results WHEN old.stage = 'quotes' BEGIN
+            DELETE FROM quote_index WHERE article_num = (SELECT num FROM articles WHERE id = old.article_id);
+        END;
+        CREATE TRIGGER articles_quote_fields_au AFTER UPDATE OF outlet, published ON articles BEGIN
+            UPDATE quote_index SET outlet = new.outlet, day = substr(new.published, 1, 10)
+                WHERE article_num = new.num;
+        END;
+        """,
+    ),
 ]
