@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -453,6 +454,52 @@ class Store:
                    WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?""",
                 (query, limit),
             ).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot search for {query!r}: {exc} (check the quotes and operators)",
+                             code="E205") from exc
+        return [(r[0], r[1]) for r in rows]
+
+    def has_quote_index(self) -> bool:
+        """Whether the store has the quotation index (migration 0005; a read-only open does not migrate)."""
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'quote_index'").fetchone() is not None
+
+    def quote_hits(self, query: str = "", *, speaker: str = "", outlet: str = "", date_from: str = "",
+                   date_to: str = "", limit: int = 50, offset: int = 0) -> list[tuple[str, int]]:
+        """A page of stored quotations as (article id, position in its ``quotes`` payload), from ``quote_index``.
+
+        ``query`` is FTS5 syntax over the quotation text, best rank first; without it, article order.
+        ``speaker`` keeps quotations whose resolved speaker or source mention contains it (case folded for
+        ASCII, as SQLite's lower()); without a query it is looked up in the index by word prefix first, so
+        it must start a word there ("McClus" finds "Len McCluskey", "Cluskey" does not). ``date_from`` and
+        ``date_to`` compare the article's published day (YYYY-MM-DD); undated articles never pass them.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        words = re.findall(r"\w+", speaker)
+        if query:
+            source = "quotes_fts JOIN quote_index q ON q.id = quotes_fts.rowid"
+            where.append("quotes_fts.content MATCH ?")  # the quotation text only, not the speaker columns
+            params.append(query)
+            order = "quotes_fts.rank"
+        elif words:
+            source = "quotes_fts JOIN quote_index q ON q.id = quotes_fts.rowid"
+            where.append("quotes_fts MATCH ?")
+            params.append("{speaker source} : (" + " AND ".join(f'"{w}"*' for w in words) + ")")
+            order = "q.article_num, q.quote"
+        else:
+            source, order = "quote_index q", "q.article_num, q.quote"
+        if speaker:
+            where.append("(instr(lower(coalesce(q.speaker, '')), lower(?)) OR instr(lower(coalesce(q.source, '')), "
+                         "lower(?)))")
+            params += [speaker, speaker]
+        for clause, value in (("q.outlet = ?", outlet), ("q.day >= ?", date_from), ("q.day <= ?", date_to)):
+            if value:
+                where.append(clause)
+                params.append(value)
+        sql = (f"SELECT a.id, q.quote FROM {source} JOIN articles a ON a.num = q.article_num"
+               f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ? OFFSET ?")
+        try:
+            rows = self.conn.execute(sql, [*params, limit, offset]).fetchall()
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot search for {query!r}: {exc} (check the quotes and operators)",
                              code="E205") from exc
