@@ -763,6 +763,9 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
             continue
         if lemma in _OBJECT_VERBS:
             c = _skip_object(toks, c, hi)
+            if c > hi:  # the addressee ends the sentence: "Tom Watson told Labour MPs" (found by fuzzing)
+                n += 1
+                continue
         that = next((m for m in range(c, min(hi, c + 8) + 1) if toks[m][2].lower() == "that"), None)
         if that is not None and all(toks[m][2] not in {",", "“", '"'} or m == c for m in range(c, that)):
             c = that
