@@ -18,7 +18,7 @@ Two passes over the corpus (nothing but small per-article summaries is kept betw
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -108,16 +108,37 @@ def article_dates(articles: Iterable[tuple[Article, dict[str, Any]]]) -> dict[st
     dated = {aid: date.fromisoformat(p["published"]["value"][:10])
              for aid, (_n, p) in summaries.items() if p.get("published")}
     out = {aid: dict(p) for aid, (_n, p) in summaries.items()}
+    related_to = related_dated({aid: n for aid, (n, _p) in summaries.items()}, texts, dated)
     for aid, article in texts.items():
-        mine = summaries[aid][0]
-        ranked = sorted(((len(mine & summaries[o][0]), o) for o in dated), reverse=True)
-        related = [o for shared, o in ranked[:NEAR_ARTICLES] if shared >= 2]
+        related = related_to[aid]
         near = [dated[o] for o in related]
         event = lead_event(article.clean.text, [e for o in related for e in dated_events.get(o, [])])
         inferred = pubdate.infer(article.clean.text, near=near, reported=[event] if event else [])
         if inferred is None:
             continue
         out[aid] = dates_payload(article, inferred=inferred, near=len(near))
+    return out
+
+
+def related_dated(names_of: dict[str, set[str]], undated: Iterable[str], dated: Iterable[str],
+                  k: int = NEAR_ARTICLES) -> dict[str, list[str]]:
+    """For each undated article, the (at most ``k``) dated articles sharing the most names with it, at least 2.
+
+    Through an index from name to dated articles, so an undated article meets only the dated articles that
+    share a name with it (not undated x dated). The same ranking as comparing with every dated article (most
+    shared names, then the larger id): those sharing none rank last and fall to the ">= 2" rule anyway.
+    """
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for o in dated:
+        for name in names_of[o]:
+            by_name[name].append(o)
+    out: dict[str, list[str]] = {}
+    for aid in undated:
+        shared_with: Counter[str] = Counter()
+        for name in names_of[aid]:
+            shared_with.update(by_name.get(name, ()))
+        ranked = sorted(((n, o) for o, n in shared_with.items()), reverse=True)
+        out[aid] = [o for shared, o in ranked[:k] if shared >= 2]
     return out
 
 
