@@ -162,7 +162,43 @@ def query_words(query: str) -> list[str]:
 
 def search_quotes(corpus: Corpus, cache: Cache, *, q: str = "", speaker: str = "", outlet: str = "",
                   date_from: str = "", date_to: str = "") -> Iterator[dict[str, Any]]:
-    """Quotes matching an FTS5 query (over articles, then within each hit's quotes) and filters, lazily."""
+    """Quotes matching an FTS5 query over quotation text and filters, best first, lazily (a page at a time).
+
+    Hits come from the store's quotation index (``Store.quote_hits``: FTS5, filters in SQL, LIMIT/OFFSET), and
+    only the hits' articles are read. A store opened read-only before migration 0005 has no index: it is
+    searched the older way (``search_quotes_by_articles``) until a writable open migrates it.
+    """
+    store = corpus.store
+    if not store.has_quote_index():
+        yield from search_quotes_by_articles(corpus, cache, q=q, speaker=speaker, outlet=outlet,
+                                             date_from=date_from, date_to=date_to)
+        return
+    offset, chunk = 0, 50  # a first page (25 rows and a look ahead) in one query; deeper reads in growing chunks
+    while True:
+        hits = store.quote_hits(q, speaker=speaker, outlet=outlet, date_from=date_from, date_to=date_to,
+                                limit=chunk, offset=offset)
+        ids = list(dict.fromkeys(article_id for article_id, _n in hits))
+        info = store.article_info(ids)
+        quotes = {a: store.stage_payloads(a, ["quotes"]).get("quotes", {}).get("quotes", []) for a in ids}
+        for article_id, n in hits:
+            found = quotes[article_id]
+            if n < len(found):  # always, unless the article was re-analysed between the two reads
+                meta = info.get(article_id, {})
+                yield {"article_id": article_id, "source_path": meta.get("source_path"), "outlet": meta.get("outlet"),
+                       "published": meta.get("published"), **found[n]}
+        if len(hits) < chunk:
+            return
+        offset += chunk
+        chunk = min(chunk * 2, 1000)
+
+
+def search_quotes_by_articles(corpus: Corpus, cache: Cache, *, q: str = "", speaker: str = "", outlet: str = "",
+                              date_from: str = "", date_to: str = "") -> Iterator[dict[str, Any]]:
+    """Quotes matching an FTS5 query (over articles, then within each hit's quotes) and filters, lazily.
+
+    The search of a store without the quotation index: a common word matches thousands of articles whose
+    quotes rarely contain it, so this reads up to ``MAX_SEARCH_ARTICLES`` articles' quotes per page.
+    """
     needle = speaker.casefold()
 
     def keep(row: dict[str, Any]) -> bool:
@@ -379,7 +415,7 @@ def coverage_chart(rows: list[dict[str, Any]], *, width: int = 640, bar_gap: int
     bar = max(min((width - 40) // max(len(months), 1) - bar_gap, 40), 2)
     bars = []
     for i, month in enumerate(months):
-        y = 150
+        y: float = 150
         for j, outlet in enumerate(series):
             n = stacks[month].get(outlet, 0)
             if not n:
