@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storytrace import Corpus
-from storytrace.resolve.actors import Corrections, Mention, name_tokens, resolve, roles_in
+from storytrace.resolve.actors import Corrections, Mention, add_roles, name_tokens, resolve, roles_in
 from storytrace.settings import Settings
 from tests.conftest import require_data
 
@@ -41,6 +41,31 @@ def test_roles_from_premodifiers_and_appositives() -> None:
            "insisted. Former First Minister Alex Salmond said.")
     found = {r for r, _s, _e in roles_in(raw, ["Len McCluskey", "Watson", "Alex Salmond"])}
     assert {"Unite general secretary", "Labour MP for West Bromwich East", "Former First Minister"} <= found
+
+
+def test_roles_streamed_one_article_at_a_time_come_out_the_same_whatever_the_order() -> None:
+    """The corpus stage streams raw texts (none held for the whole pass); roles keep one order regardless."""
+    texts = {"a": "Unite general secretary Len McCluskey spoke. Mr Watson, Labour MP for West Bromwich East, said.",
+             "b": "Tom Watson, the Labour deputy leader, said so. McCluskey, the Unite boss, did not.",
+             "c": "Nothing here names a role for Len McCluskey."}
+
+    def mentions() -> list[Mention]:
+        out = []
+        for aid, raw in texts.items():
+            for name in ("Len McCluskey", "McCluskey", "Tom Watson", "Watson"):
+                at = raw.find(name)
+                if at >= 0 and not any(m.article_id == aid and m.start is not None and m.start <= at < m.end
+                                       for m in out):
+                    out.append(Mention(aid, name, name, at, at + len(name)))
+        return out
+
+    whole = resolve(mentions(), texts=texts)
+    streamed = resolve(mentions())
+    add_roles(streamed, reversed(list(texts.items())))
+    roles = {a.name: [(r.article_id, r.role) for r in a.roles] for a in whole}
+    assert {a.name: [(r.article_id, r.role) for r in a.roles] for a in streamed} == roles
+    assert ("a", "Unite general secretary") in roles["Len McCluskey"]
+    assert ("a", "Labour MP for West Bromwich East") in roles["Tom Watson"]
 
 
 def test_corrections_apply_after_merging(tmp_path: Path) -> None:

@@ -368,12 +368,40 @@ def resolve(mentions: Iterable[Mention], *, texts: Mapping[str, str] | None = No
     if corrections:
         found = _apply(found, corrections)
     _assign_ids(found)
+    found.sort(key=lambda a: (-len(a.mentions), a.name))
     if texts is not None:
-        for actor in found:
-            _roles(actor, texts)
-        if corrections:
-            _apply_roles(found, corrections)
-    return sorted(found, key=lambda a: (-len(a.mentions), a.name))
+        add_roles(found, texts.items(), corrections)
+    return found
+
+
+def add_roles(actors: list[Actor], articles: Iterable[tuple[str, str]], corrections: Corrections | None = None,
+              ) -> None:
+    """Roles, affiliations and kinds of resolved ``actors`` from a stream of (article id, raw text).
+
+    One article's text at a time: the corpus stage streams the articles instead of holding the raw text of
+    every mentioning article (gigabytes at 100k articles). The roles come out in the order a pass over every
+    actor's texts would give: description roles in mention order, then roles found in each article's text.
+    """
+    by_article: dict[str, list[tuple[Actor, list[tuple[int, Mention]]]]] = defaultdict(list)
+    first_seen: list[dict[str, int]] = []
+    for actor in actors:
+        per: dict[str, list[tuple[int, Mention]]] = defaultdict(list)
+        for i, (m, _why) in enumerate(actor.mentions):
+            per[m.article_id].append((i, m))
+        first_seen.append({aid: k for k, aid in enumerate(per)})
+        for aid, ms in per.items():
+            by_article[aid].append((actor, ms))
+    index = {id(a): n for n, a in enumerate(actors)}
+    keyed: list[list[tuple[tuple[int, int, int], Role]]] = [[] for _ in actors]
+    for article_id, raw in articles:
+        for actor, ms in by_article.get(article_id, ()):
+            n = index[id(actor)]
+            keyed[n].extend(_article_roles(actor, article_id, raw, ms, first_seen[n][article_id]))
+    for actor, roles in zip(actors, keyed, strict=True):
+        actor.roles.extend(r for _k, r in sorted(roles, key=lambda kr: kr[0]))
+        _finish_roles(actor)
+    if corrections:
+        _apply_roles(actors, corrections)
 
 
 def _display(ms: list[Mention]) -> str:
@@ -396,33 +424,37 @@ def _assign_ids(actors: list[Actor]) -> None:
         actor.id = base if seen[base] == 1 else f"{base}-{seen[base]}"
 
 
-def _roles(actor: Actor, texts: Mapping[str, str]) -> None:
-    names_by_article: dict[str, set[str]] = defaultdict(set)
-    dates: dict[str, str | None] = {}
-    for m, _ in actor.mentions:
-        raw = texts.get(m.article_id)
-        if raw is None:
-            continue
-        dates[m.article_id] = m.published
+def _article_roles(actor: Actor, article_id: str, raw: str, ms: list[tuple[int, Mention]], order: int,
+                   ) -> list[tuple[tuple[int, int, int], Role]]:
+    """An actor's roles in one article, each with its sort key: (0, mention index) for a role in the mention's
+    own description ("the Labour peer"), (1, article order, n) for one found near its names in the text."""
+    out: list[tuple[tuple[int, int, int], Role]] = []
+    names: set[str] = set()
+    published = ms[-1][1].published
+    for i, m in ms:
         if m.start is not None and m.surface and not name_tokens(m.surface)[-1:] == name_tokens(m.name)[-1:]:
             role = description_role(m.surface)
             if role:
                 s = m.start + m.surface.find(role.split()[0])
                 sent = _sentence(raw, s, s + len(role))
-                actor.roles.append(Role(role, m.article_id, m.published, s, s + len(role), *sent))
-        names_by_article[m.article_id].add(m.name.replace("\xa0", " "))
+                out.append(((0, i, 0), Role(role, article_id, m.published, s, s + len(role), *sent)))
+        names.add(m.name.replace("\xa0", " "))
         if m.surface and m.start is not None and len(m.surface) < 60:
             tokens = name_tokens(m.surface)
             if tokens and tokens[-1:] == name_tokens(m.name)[-1:]:
-                names_by_article[m.article_id].update(raw[m.start : m.end].split(",")[0].split()[-1:])
+                names.update(raw[m.start : m.end].split(",")[0].split()[-1:])
     seen = set()
-    for article_id, names in names_by_article.items():
-        raw = texts[article_id]
-        for role, start, end in roles_in(raw, names):
-            if (article_id, start) in seen or role.lower() in {n.lower() for n in names}:
-                continue
-            seen.add((article_id, start))
-            actor.roles.append(Role(role, article_id, dates.get(article_id), start, end, *_sentence(raw, start, end)))
+    lowered = {n.lower() for n in names}
+    for role, start, end in roles_in(raw, names):
+        if start in seen or role.lower() in lowered:
+            continue
+        seen.add(start)
+        out.append(((1, order, len(out)), Role(role, article_id, published, start, end, *_sentence(raw, start, end))))
+    return out
+
+
+def _finish_roles(actor: Actor) -> None:
+    """Affiliations from the roles, and the kind where the mentions left it open."""
     for r in actor.roles:
         if org := affiliation(r.role):
             actor.affiliations[org] += 1
@@ -478,12 +510,12 @@ def _apply(actors: list[Actor], corrections: Corrections) -> list[Actor]:
             keep.merges.append({"name": other.name, "reason": why})
             actors.remove(other)
     for n, entry in enumerate(corrections.rename, 1):
-        actor = _find(actors, str(entry.get("actor", "")))
-        if actor is not None and entry.get("name"):
-            actor.merges.append({"name": actor.name, "reason": f"renamed by {src} rename #{n}"})
-            actor.name = str(entry["name"])
+        renamed = _find(actors, str(entry.get("actor", "")))
+        if renamed is not None and entry.get("name"):
+            renamed.merges.append({"name": renamed.name, "reason": f"renamed by {src} rename #{n}"})
+            renamed.name = str(entry["name"])
             if entry.get("kind"):
-                actor.kind = str(entry["kind"])
+                renamed.kind = str(entry["kind"])
     return actors
 
 
@@ -504,22 +536,19 @@ def actors_stage(view: Any, settings: Settings) -> Any:
     from storytrace.stages import CorpusOutput
 
     mentions: list[Mention] = []
-    texts: dict[str, str] = {}
     published: dict[str, str | None] = {}
-    wanted: set[str] = set()
     for article_id, inputs in view.inputs():
-        ms = article_mentions(article_id, inputs)
-        if ms:
-            mentions.extend(ms)
-            wanted.add(article_id)
-    for article in view.articles():  # raw text only for articles that mention someone
+        mentions.extend(article_mentions(article_id, inputs))
+    wanted = {m.article_id for m in mentions}
+    for article in view.articles():  # the dates first: a role carries its article's date
         if article.id in wanted:
-            texts[article.id] = article.raw_text
             published[article.id] = article.published[:10] if article.published else None
     mentions = [Mention(m.article_id, m.name, m.surface, m.start, m.end, m.kind, m.origin,
                         published.get(m.article_id)) for m in mentions]
-    found = resolve(mentions, texts=texts, corrections=Corrections.read(corrections_path(settings)))
-    texts.clear()
+    corrections = Corrections.read(corrections_path(settings))
+    found = resolve(mentions, corrections=corrections)
+    # Then the roles, one article's raw text at a time (only articles that mention someone).
+    add_roles(found, ((a.id, a.raw_text) for a in view.articles() if a.id in wanted), corrections)
 
     def records() -> Iterator[tuple[str, str | None, dict[str, Any]]]:
         for actor in found:
