@@ -190,7 +190,96 @@ def _frequency(queries: np.ndarray, docs: Iterable[np.ndarray]) -> np.ndarray:
 def rescue_queries(shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray],
                    pairs: Sequence[tuple[int, int]]) -> np.ndarray:
     """The shingles whose document frequencies ``rescue`` needs: the pairs' own, sorted and unique."""
-    return np.unique(np.concatenate([shingle_sets[k] for pair in pairs for k in pair]))
+    # Each document once, however many pairs it is in: a copy of a template is in hundreds.
+    return np.unique(np.concatenate([shingle_sets[k] for k in sorted({k for pair in pairs for k in pair})]))
+
+
+class _Held:
+    """How many documents of each copy group hold each shingle, counted once per group, for ``rescue``.
+
+    The second look needs, for every borderline pair, how often each shingle of the two texts occurs
+    outside the two texts' groups. Counting the groups' documents again for every pair costs borderline
+    pairs x group size, quadratic on repeated texts (a group of copies has borderline pairs with many
+    others); here each group's counts are made once, each document's frequency outside its own group
+    once, and a pair then only subtracts the other group's counts. Both are dropped after their last
+    pair, so memory follows the pairs still to look at. ``copies`` normally partitions the documents
+    (groups so far); when it does not, an overlap is counted once, as the union of the two groups is.
+    """
+
+    def __init__(self, shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray],
+                 pairs: Sequence[tuple[int, int]], copies: Mapping[int, Collection[int]],
+                 frequency: np.ndarray, queries: np.ndarray) -> None:
+        self.sets, self.frequency, self.queries = shingle_sets, frequency, queries
+        keys: dict[frozenset[int], int] = {}
+        self.group_of: dict[int, int] = {}
+        self.members: list[frozenset[int]] = []
+        doc_refs: dict[int, int] = {}
+        for pair in pairs:
+            for k in pair:
+                doc_refs[k] = doc_refs.get(k, 0) + 1
+                if k not in self.group_of:
+                    own = frozenset(copies.get(k, (k,)))
+                    self.group_of[k] = keys.setdefault(own, len(keys))
+                    if self.group_of[k] == len(self.members):
+                        self.members.append(own)
+        owner: dict[int, int] = {}
+        self.partition = all(owner.setdefault(m, g) == g for g, own in enumerate(self.members) for m in own)
+        self.group_refs = [0] * len(self.members)
+        for i, j in pairs:
+            self.group_refs[self.group_of[i]] += 1
+            self.group_refs[self.group_of[j]] += 1
+        self.doc_refs = doc_refs
+        self.counts: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+        self.outside: dict[int, np.ndarray] = {}
+
+    def _count(self, own: Collection[int]) -> tuple[np.ndarray, np.ndarray | None]:
+        sets = [self.sets[m] for m in own]
+        if len(sets) == 1:
+            return sets[0], None  # one document: each of its shingles once
+        if not sets:
+            return np.zeros(0, dtype=np.uint64), None
+        values, counts = np.unique(np.concatenate(sets), return_counts=True)
+        return values, counts
+
+    @staticmethod
+    def _lookup(held: tuple[np.ndarray, np.ndarray | None], values: np.ndarray) -> np.ndarray:
+        group, counts = held
+        if not group.size or not values.size:
+            return np.zeros(values.size, dtype=np.int64)
+        at = np.minimum(np.searchsorted(group, values), group.size - 1)
+        hit = group[at] == values
+        return np.where(hit, 1 if counts is None else counts[at], 0)
+
+    def held(self, g: int, values: np.ndarray) -> np.ndarray:
+        """How many documents of group ``g`` hold each of ``values``."""
+        if g not in self.counts:
+            self.counts[g] = self._count(self.members[g])
+        return self._lookup(self.counts[g], values)
+
+    def elsewhere(self, k: int, other: int) -> np.ndarray:
+        """For each shingle of document ``k``: documents holding it outside ``k``'s group and group ``other``."""
+        values, own = self.sets[k], self.group_of[k]
+        if k not in self.outside:
+            self.outside[k] = self.frequency[np.searchsorted(self.queries, values)] - self.held(own, values)
+        if other == own:
+            return self.outside[k]
+        out: np.ndarray = self.outside[k] - self.held(other, values)
+        if not self.partition:
+            both = self.members[own] & self.members[other]
+            if both:  # held by both groups: subtracted twice above, once is right
+                out = out + self._lookup(self._count(sorted(both)), values)
+        return out
+
+    def done(self, i: int, j: int) -> None:
+        """Forget what no later pair needs."""
+        for k in (i, j):
+            self.doc_refs[k] -= 1
+            if not self.doc_refs[k]:
+                self.outside.pop(k, None)
+            g = self.group_of[k]
+            self.group_refs[g] -= 1
+            if not self.group_refs[g]:
+                self.counts.pop(g, None)
 
 
 def rescue(shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray], pairs: Sequence[tuple[int, int]],
@@ -207,24 +296,23 @@ def rescue(shingle_sets: Sequence[np.ndarray] | Mapping[int, np.ndarray], pairs:
     included; k alone when absent): their holding a shingle is not "elsewhere", so a story syndicated
     many times does not make its own sentences frequent. ``frequency``, when given, holds the document
     frequencies of the pairs' sorted unique shingles, counted elsewhere (the Spark engine counts them over
-    all documents; ``shingle_sets`` then needs only the pairs' documents and their copies).
+    all documents; ``shingle_sets`` then needs only the pairs' documents and their copies). Each group's
+    counts are made once (``_Held``): the cost is linear in the pairs and the groups' sizes.
     """
     if not pairs:
         return []
     queries = rescue_queries(shingle_sets, pairs)
     if frequency is None:
         frequency = _frequency(queries, shingle_sets if isinstance(shingle_sets, Sequence) else shingle_sets.values())
+    held = _Held(shingle_sets, pairs, copies, frequency, queries)
     out = []
     for i, j in pairs:
-        own = set(copies.get(i, (i,))) | set(copies.get(j, (j,)))
-        rare = []
-        for k in (i, j):
-            values = shingle_sets[k]
-            # Documents of the two groups hold these too; what is left is how often they occur elsewhere.
-            near = _frequency(values, (shingle_sets[m] for m in own))
-            rare.append(values[frequency[np.searchsorted(queries, values)] - near < frequent])
-        common = int(np.intersect1d(rare[0], rare[1], assume_unique=True).size)
-        smaller = min(rare[0].size, rare[1].size)
+        gi, gj = held.group_of[i], held.group_of[j]
+        rare_i = shingle_sets[i][held.elsewhere(i, gj) < frequent]
+        rare_j = shingle_sets[j][held.elsewhere(j, gi) < frequent]
+        held.done(i, j)
+        common = int(np.intersect1d(rare_i, rare_j, assume_unique=True).size)
+        smaller = min(rare_i.size, rare_j.size)
         if common >= max(1, min_evidence) and common / smaller >= min_shared:
             out.append((i, j, common / smaller))
     return out
