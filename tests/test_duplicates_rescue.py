@@ -55,7 +55,8 @@ def _brute_rescue(sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int]],
 
 
 def _pairs(sets: Sequence[np.ndarray]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    copies, borderline = [], []
+    copies: list[tuple[int, int]] = []
+    borderline: list[tuple[int, int]] = []
     for i in range(len(sets)):
         for j in range(i + 1, len(sets)):
             verdict = d.check(sets[i], sets[j])

@@ -467,7 +467,8 @@ class Store:
                    date_to: str = "", limit: int = 50, offset: int = 0) -> list[tuple[str, int]]:
         """A page of stored quotations as (article id, position in its ``quotes`` payload), from ``quote_index``.
 
-        ``query`` is FTS5 syntax over the quotation text, best rank first; without it, article order.
+        ``query`` is FTS5 syntax over the quotation text, best rank first; without it, newest first (by the
+        article's published day, undated last; the day indexes serve the outlet and date filters in that order).
         ``speaker`` keeps quotations whose resolved speaker or source mention contains it (case folded for
         ASCII, as SQLite's lower()); without a query it is looked up in the index by word prefix first, so
         it must start a word there ("McClus" finds "Len McCluskey", "Cluskey" does not). ``date_from`` and
@@ -485,9 +486,9 @@ class Store:
             source = "quotes_fts JOIN quote_index q ON q.id = quotes_fts.rowid"
             where.append("quotes_fts MATCH ?")
             params.append("{speaker source} : (" + " AND ".join(f'"{w}"*' for w in words) + ")")
-            order = "q.article_num, q.quote"
+            order = "q.day DESC, q.article_num, q.quote"
         else:
-            source, order = "quote_index q", "q.article_num, q.quote"
+            source, order = "quote_index q", "q.day DESC, q.article_num, q.quote"
         if speaker:
             where.append("(instr(lower(coalesce(q.speaker, '')), lower(?)) OR instr(lower(coalesce(q.source, '')), "
                          "lower(?)))")
