@@ -177,15 +177,12 @@ def search_quotes(corpus: Corpus, cache: Cache, *, q: str = "", speaker: str = "
     while True:
         hits = store.quote_hits(q, speaker=speaker, outlet=outlet, date_from=date_from, date_to=date_to,
                                 limit=chunk, offset=offset)
-        ids = list(dict.fromkeys(article_id for article_id, _n in hits))
-        info = store.article_info(ids)
-        quotes = {a: store.stage_payloads(a, ["quotes"]).get("quotes", {}).get("quotes", []) for a in ids}
-        for article_id, n in hits:
-            found = quotes[article_id]
-            if n < len(found):  # always, unless the article was re-analysed between the two reads
+        info = store.article_info(list(dict.fromkeys(article_id for article_id, _n in hits)))
+        for (article_id, _n), quote in zip(hits, store.quotes_at(hits), strict=True):
+            if quote is not None:  # always, unless the article was re-analysed between the two reads
                 meta = info.get(article_id, {})
                 yield {"article_id": article_id, "source_path": meta.get("source_path"), "outlet": meta.get("outlet"),
-                       "published": meta.get("published"), **found[n]}
+                       "published": meta.get("published"), **quote}
         if len(hits) < chunk:
             return
         offset += chunk
