@@ -204,6 +204,22 @@ def test_pages_are_disjoint_and_cover_every_hit(corpus: Corpus) -> None:
         ranked[5:10]
 
 
+def test_a_common_word_is_listed_in_index_order_past_the_ranking_bound(corpus: Corpus) -> None:
+    store = corpus.store
+    ranked = store.quote_hits("Corbyn", limit=1000)
+    streamed = store.quote_hits("Corbyn", limit=1000, ordered_up_to=3)
+    assert len(ranked) > 3 and sorted(ranked) == sorted(streamed) and streamed != ranked
+    ids = [store.conn.execute("SELECT q.id FROM quote_index q JOIN articles a ON a.num = q.article_num "
+                              "WHERE a.id = ? AND q.quote = ?", hit).fetchone()[0] for hit in streamed]
+    assert ids == sorted(ids, reverse=True)
+    pages = [store.quote_hits("Corbyn", limit=4, offset=o, ordered_up_to=3) for o in range(0, len(ranked), 4)]
+    assert [h for page in pages for h in page] == streamed
+    by_speaker = store.quote_hits(speaker="Watson", limit=1000)
+    assert sorted(store.quote_hits(speaker="Watson", limit=1000, ordered_up_to=2)) == sorted(by_speaker)
+    assert sorted(store.quote_hits("Corbyn", outlet="The Independent", ordered_up_to=3)) == \
+        sorted(store.quote_hits("Corbyn", outlet="The Independent"))
+
+
 @pytest.mark.parametrize("query", ['"unbalanced', "AND", "NEAR(", "*", "title:x", "(a"])
 def test_bad_fts5_syntax_is_a_coded_error(corpus: Corpus, query: str) -> None:
     with pytest.raises(StoreError) as info:

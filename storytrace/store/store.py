@@ -464,11 +464,15 @@ class Store:
         return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'quote_index'").fetchone() is not None
 
     def quote_hits(self, query: str = "", *, speaker: str = "", outlet: str = "", date_from: str = "",
-                   date_to: str = "", limit: int = 50, offset: int = 0) -> list[tuple[str, int]]:
+                   date_to: str = "", limit: int = 50, offset: int = 0,
+                   ordered_up_to: int = 5000) -> list[tuple[str, int]]:
         """A page of stored quotations as (article id, position in its ``quotes`` payload), from ``quote_index``.
 
         ``query`` is FTS5 syntax over the quotation text, best rank first; without it, newest first (by the
         article's published day, undated last; the day indexes serve the outlet and date filters in that order).
+        When the query (or, without one, the speaker) matches more than ``ordered_up_to`` quotations, they come
+        last-indexed first instead: FTS5 then streams them in rowid order and stops at the page, whereas ranking
+        or sorting costs every match (a few us each: ~0.5 s for a word in 80k quotations).
         ``speaker`` keeps quotations whose resolved speaker or source mention contains it (case folded for
         ASCII, as SQLite's lower()); without a query it is looked up in the index by word prefix first, so
         it must start a word there ("McClus" finds "Len McCluskey", "Cluskey" does not). ``date_from`` and
@@ -497,9 +501,15 @@ class Store:
             if value:
                 where.append(clause)
                 params.append(value)
-        sql = (f"SELECT a.id, q.quote FROM {source} JOIN articles a ON a.num = q.article_num"
-               f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ? OFFSET ?")
         try:
+            if source != "quote_index q":
+                # The FTS5 match alone, counted only up to the bound: cheap, and the same for every page.
+                matched = self.conn.execute(f"SELECT count(*) FROM (SELECT rowid FROM quotes_fts WHERE {where[0]} "
+                                            "LIMIT ?)", (params[0], ordered_up_to + 1)).fetchone()[0]
+                if matched > ordered_up_to:
+                    order = "quotes_fts.rowid DESC"
+            sql = (f"SELECT a.id, q.quote FROM {source} JOIN articles a ON a.num = q.article_num"
+                   f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ? OFFSET ?")
             rows = self.conn.execute(sql, [*params, limit, offset]).fetchall()
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot search for {query!r}: {exc} (check the quotes and operators)",

@@ -18,6 +18,9 @@ from storytrace.errors import StoreError
 # Caps that keep a request's work bounded on a 100k-article store; pages say when a cap was hit.
 MAX_STORY_ARTICLES = 200
 MAX_SEARCH_ARTICLES = 500
+# A quote search matching more quotations than this lists them last-indexed first rather than ranked (or, for
+# a speaker, by date): ranking costs every match (Store.quote_hits), streaming stops at the page.
+MAX_ORDERED_QUOTES = 5000
 MAX_ACTOR_ARTICLES = 300
 PAGE_SIZE = 25
 
@@ -164,9 +167,10 @@ def search_quotes(corpus: Corpus, cache: Cache, *, q: str = "", speaker: str = "
                   date_from: str = "", date_to: str = "") -> Iterator[dict[str, Any]]:
     """Quotes matching an FTS5 query over quotation text and filters, best first, lazily (a page at a time).
 
-    Hits come from the store's quotation index (``Store.quote_hits``: FTS5, filters in SQL, LIMIT/OFFSET), and
-    only the hits' articles are read. A store opened read-only before migration 0005 has no index: it is
-    searched the older way (``search_quotes_by_articles``) until a writable open migrates it.
+    Hits come from the store's quotation index (``Store.quote_hits``: FTS5, filters in SQL, LIMIT/OFFSET; past
+    ``MAX_ORDERED_QUOTES`` matches, last-indexed first instead of ranked), and only the hits' quotations are
+    read. A store opened read-only before migration 0005 has no index: it is searched the older way
+    (``search_quotes_by_articles``) until a writable open migrates it.
     """
     store = corpus.store
     if not store.has_quote_index():
@@ -176,7 +180,7 @@ def search_quotes(corpus: Corpus, cache: Cache, *, q: str = "", speaker: str = "
     offset, chunk = 0, 50  # a first page (25 rows and a look ahead) in one query; deeper reads in growing chunks
     while True:
         hits = store.quote_hits(q, speaker=speaker, outlet=outlet, date_from=date_from, date_to=date_to,
-                                limit=chunk, offset=offset)
+                                limit=chunk, offset=offset, ordered_up_to=MAX_ORDERED_QUOTES)
         info = store.article_info(list(dict.fromkeys(article_id for article_id, _n in hits)))
         for (article_id, _n), quote in zip(hits, store.quotes_at(hits), strict=True):
             if quote is not None:  # always, unless the article was re-analysed between the two reads
