@@ -177,12 +177,18 @@ def search_quotes(corpus: Corpus, cache: Cache, *, q: str = "", speaker: str = "
         yield from search_quotes_by_articles(corpus, cache, q=q, speaker=speaker, outlet=outlet,
                                              date_from=date_from, date_to=date_to)
         return
-    offset, chunk = 0, 50  # a first page (25 rows and a look ahead) in one query; deeper reads in growing chunks
+    # Hit keys are cheap and a ranked query costs the same for 50 or 100 of them, so the first read covers a
+    # page and its look-ahead row (page_of) for the usual page sizes; rows are built one by one as they are read.
+    offset, chunk = 0, 100
+    info: dict[str, dict[str, Any]] = {}
     while True:
         hits = store.quote_hits(q, speaker=speaker, outlet=outlet, date_from=date_from, date_to=date_to,
                                 limit=chunk, offset=offset, ordered_up_to=MAX_ORDERED_QUOTES)
-        info = store.article_info(list(dict.fromkeys(article_id for article_id, _n in hits)))
-        for (article_id, _n), quote in zip(hits, store.quotes_at(hits), strict=True):
+        for hit in hits:
+            article_id = hit[0]
+            if article_id not in info:
+                info.update(store.article_info([article_id]))
+            quote = store.quotes_at([hit])[0]
             if quote is not None:  # always, unless the article was re-analysed between the two reads
                 meta = info.get(article_id, {})
                 yield {"article_id": article_id, "source_path": meta.get("source_path"), "outlet": meta.get("outlet"),
