@@ -118,7 +118,8 @@ def word_hashes(text: str) -> np.ndarray:
     powers, inverse = _POWERS.upto(data.size)
     with np.errstate(over="ignore"):
         prefix = np.concatenate(([np.uint64(0)], np.cumsum((data.astype(np.uint64) + np.uint64(1)) * powers)))
-        return (prefix[ends] - prefix[starts]) * inverse[starts]
+        hashes: np.ndarray = (prefix[ends] - prefix[starts]) * inverse[starts]
+    return hashes
 
 
 def shingles(text: str, *, size: int = SHINGLE) -> np.ndarray:
@@ -143,7 +144,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+        mixed: np.ndarray = x ^ (x >> np.uint64(31))
+    return mixed
 
 
 class _Perms:
@@ -162,7 +164,8 @@ class _Perms:
         # 61 bits like datasketch's values.
         with np.errstate(over="ignore"):
             perm = (values[:, None] * self.a[None, :] + self.b[None, :]) >> np.uint64(3)
-        return perm.min(axis=0)
+        least: np.ndarray = perm.min(axis=0)
+        return least
 
 
 def _containment(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int]:
