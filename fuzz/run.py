@@ -2,8 +2,10 @@
 
     nice -n 10 .venv/bin/python fuzz/run.py --seconds 600 --json > fuzz-figures.json
     nice -n 15 .venv/bin/python fuzz/run.py --seconds 3600 --parallel 9 --json   # every target at once
+    .venv/bin/python fuzz/run.py --cpu-seconds 600 --json     # 10 minutes of CPU each, however loaded the machine
 
-Each target starts from seed files (the test fixtures of its format) copied into a scratch corpus;
+Each target starts from seed files (the test fixtures of its format) copied into a scratch corpus (or into
+--corpus DIR/<target>, which a later run goes on from);
 crash and timeout inputs that libFuzzer writes are kept in --artifacts for triage and regression tests.
 """
 
@@ -14,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +43,8 @@ def seed(target: str, corpus: Path) -> int:
     return n
 
 
-def start_target(target: str, seconds: int, work: Path, artifacts: Path, timeout: int = 30) -> dict[str, Any]:
+def start_target(target: str, seconds: int, work: Path, artifacts: Path, timeout: int = 30,
+                 cpu_seconds: int = 0) -> dict[str, Any]:
     """Start libFuzzer on one target; its log goes to a file as it runs (a run stopped part-way still shows it)."""
     corpus = work / target
     seeds = seed(target, corpus)
@@ -52,7 +56,38 @@ def start_target(target: str, seconds: int, work: Path, artifacts: Path, timeout
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log_file:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log_file, cwd=ROOT)
-    return {"proc": proc, "log": log_path, "seeds": seeds, "started": time.perf_counter()}
+    return {"proc": proc, "log": log_path, "seeds": seeds, "started": time.perf_counter(), "cpu_budget": cpu_seconds}
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds a running process has used so far (Linux: /proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_at_cpu_budget(runs: list[dict[str, Any]]) -> None:
+    """With a CPU budget, SIGINT each fuzzer once it has used that much CPU *fuzzing* (counted from libFuzzer's
+    INITED line, after the instrumented imports and the seed corpus; libFuzzer then prints its final statistics
+    and exits with 72): on a shared machine wall time says little about how much fuzzing was done."""
+    waiting = [r for r in runs if r["cpu_budget"]]
+    while waiting:
+        for run in list(waiting):
+            proc = run["proc"]
+            if proc.poll() is not None:
+                waiting.remove(run)
+                continue
+            cpu = _cpu_of(proc.pid)
+            if "cpu_at_start" not in run:
+                if re.search(r"\sINITED\s", run["log"].read_text(encoding="utf-8", errors="replace")):
+                    run["cpu_at_start"] = cpu
+            elif cpu - run["cpu_at_start"] >= run["cpu_budget"]:
+                proc.send_signal(signal.SIGINT)
+                run["stopped_at_budget"] = True
+                waiting.remove(run)
+        time.sleep(1.0)
 
 
 def finish_target(target: str, run: dict[str, Any], artifacts: Path) -> dict[str, object]:
@@ -60,9 +95,12 @@ def finish_target(target: str, run: dict[str, Any], artifacts: Path) -> dict[str
     proc = run["proc"]
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
+    if run.get("stopped_at_budget") and proc.returncode in (72, 130, -signal.SIGINT):  # interrupted, as asked
+        proc.returncode = 0
     seconds = time.perf_counter() - run["started"]
     # CPU time, not wall time, is what the fuzzer got on a shared machine; the load average says why.
     cpu = usage.ru_utime + usage.ru_stime
+    fuzz_cpu = cpu - run["cpu_at_start"] if "cpu_at_start" in run else None
     log = run["log"].read_text(encoding="utf-8", errors="replace")
     runs = cov = ft = 0
     for m in STATS.finditer(log):
@@ -72,6 +110,7 @@ def finish_target(target: str, run: dict[str, Any], artifacts: Path) -> dict[str
         runs = int(final.group(1))
     found = sorted(p.name for p in artifacts.glob(f"{target}-*"))
     return {"runs": runs, "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+            "fuzzing_cpu_seconds": round(fuzz_cpu, 1) if fuzz_cpu is not None else None,
             "runs_per_cpu_second": round(runs / cpu, 1) if cpu else None, "load_average": os.getloadavg()[0],
             "coverage": cov, "features": ft, "seed_files": run["seeds"], "exit_code": proc.returncode,
             "crashes_or_hangs": found, "error": None if proc.returncode == 0 else log[-1500:]}
@@ -79,9 +118,14 @@ def finish_target(target: str, run: dict[str, Any], artifacts: Path) -> dict[str
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=60, help="Fuzzing time per target.")
+    parser.add_argument("--seconds", type=int, default=60, help="Fuzzing (wall) time per target.")
+    parser.add_argument("--cpu-seconds", type=int, default=0,
+                        help="Instead: fuzz each target until it has used this much CPU (wall cap: 50x).")
     parser.add_argument("--targets", default=",".join(SEEDS), help="Comma-separated targets.")
     parser.add_argument("--artifacts", type=Path, default=HERE / "artifacts")
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="Keep each target's corpus in DIR/<target> (a later run goes on from it; default: a "
+                             "temporary folder, seeds only).")
     parser.add_argument("--parallel", type=int, default=1, help="Targets fuzzed at once.")
     parser.add_argument("--timeout", type=int, default=30,
                         help="Wall seconds an input may take before it counts as a hang (more on a loaded machine).")
@@ -90,11 +134,14 @@ def main() -> int:
     args.artifacts.mkdir(parents=True, exist_ok=True)
     figures = {}
     targets = args.targets.split(",")
-    with tempfile.TemporaryDirectory(prefix="storytrace-fuzz-corpus-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="storytrace-fuzz-corpus-") as scratch:
+        tmp = str(args.corpus or scratch)
         # --parallel N: N targets fuzz at once (on a shared machine each gets a share of the CPU; say so).
         for i in range(0, len(targets), args.parallel):
             group = targets[i : i + args.parallel]
-            runs = {t: start_target(t, args.seconds, Path(tmp), args.artifacts, args.timeout) for t in group}
+            wall = args.cpu_seconds * 50 if args.cpu_seconds else args.seconds
+            runs = {t: start_target(t, wall, Path(tmp), args.artifacts, args.timeout, args.cpu_seconds) for t in group}
+            stop_at_cpu_budget(list(runs.values()))
             for target in group:
                 figures[target] = finish_target(target, runs[target], args.artifacts)
                 f = figures[target]
