@@ -503,10 +503,11 @@ class Store:
                 params.append(value)
         try:
             if source != "quote_index q":
-                # The FTS5 match alone, counted only up to the bound: cheap, and the same for every page.
-                matched = self.conn.execute(f"SELECT count(*) FROM (SELECT rowid FROM quotes_fts WHERE {where[0]} "
-                                            "LIMIT ?)", (params[0], ordered_up_to + 1)).fetchone()[0]
-                if matched > ordered_up_to:
+                # Is there a match past the bound? The FTS5 match alone, read only that far: cheap, and the same
+                # answer for every page of the search.
+                beyond = self.conn.execute(f"SELECT rowid FROM quotes_fts WHERE {where[0]} LIMIT 1 OFFSET ?",
+                                           (params[0], ordered_up_to)).fetchone()
+                if beyond is not None:
                     order = "quotes_fts.rowid DESC"
             sql = (f"SELECT a.id, q.quote FROM {source} JOIN articles a ON a.num = q.article_num"
                    f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ? OFFSET ?")
