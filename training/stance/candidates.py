@@ -53,13 +53,6 @@ def attributions(ann: Path) -> list[dict[str, tuple[int, int]]]:
     return out
 
 
-def quote_kind(content: str) -> str:
-    s = content.strip()
-    if s[:1] in "“\"" and s.rstrip(".,")[-1:] in "”\"":
-        return "direct"
-    return "partial" if re.search(r"[“”\"]", s) else "indirect"
-
-
 def article_candidates(text: str, ann: Path) -> Iterator[tuple[dict[str, Any], stance_model.Candidate]]:
     """Candidates of one article with the attribution they came from."""
     names = stance._Names(text, [])  # clean text == raw text for PolNeAR's plain-text files
@@ -80,7 +73,7 @@ def article_candidates(text: str, ann: Path) -> Iterator[tuple[dict[str, Any], s
         c0, c1 = att["Content"]
         k0, k1 = att.get("Cue", (-1, -1))
         quote = {"speaker": speaker, "content_start": c0, "content_end": c1, "cue": text[k0:k1] if k0 >= 0 else "",
-                 "cue_start": k0, "cue_end": k1, "kind": quote_kind(text[c0:c1]), "source_start": s0,
+                 "cue_start": k0, "cue_end": k1, "kind": stance_model.quote_kind(text[c0:c1]), "source_start": s0,
                  "source_end": s1}
         for cand in stance_model.candidates(text, mentions, names.focal, [quote], kinds=kinds):
             yield quote, cand
