@@ -219,8 +219,9 @@ def _analyze_stages() -> list[Stage]:
     from storytrace.analyze import facts, stance
 
     return [
-        Stage("stances", "3", stance.stances,
-              "stance statements: holder, target or proposition, support/oppose/neutral, evidence, date",
+        Stage("stances", "4", stance.stances,
+              "stance statements: holder, target or proposition, support/oppose/neutral, evidence, date "
+              "(rules, then a polarity classifier over quotation speaker -> named actor)",
               ("quotes",)),
         Stage("facts", "1", facts.facts, "numbers, amounts, percentages and tallies with what they count"),
     ]
