@@ -17,6 +17,8 @@ measures fit, not generalisation), ``unseen`` (one PolNeAR dev article, 4 labels
 rules), ``dev`` and ``all`` (seeds + unseen), and from ``stance_labels_dev.tsv`` (18 PolNeAR dev articles,
 labelled before the system was run on them): ``tune`` (9 articles, 19 labels: error analysis allowed),
 ``heldout`` (9 articles, 23 labels: the final figure only), ``polnear`` (both) and ``everything`` (every label).
+The stance stage's classifier is trained on other labels, ``stance_labels_train.tsv`` (PolNeAR *train* articles
+only; see ``training/stance/``), which this benchmark never scores.
 Articles are read from ``examples/`` (seeds; set by the project) and from
 ``<data>/polnear/dev/text`` (or ``<data>/dev/text``).
 
