@@ -114,3 +114,12 @@ def test_recipe_rebuilds_the_shipped_artefact_from_the_labels() -> None:
     for x, row in zip(xs[:25], fitted.predict_proba(xs[:25]), strict=True):
         ours = model.predict(x)
         assert all(abs(ours[c] - p) < 1e-4 for c, p in zip(fitted.classes_, row, strict=True))
+
+
+def test_a_quotation_without_cue_offsets() -> None:
+    # quotation records without a cue (transcript turns, bare quotations) carry None offsets: no crash, cue -1
+    article, quotes = _quoted('"John Roe has betrayed the workers of this state, and his budget is a catastrophe '
+                              'for families," Jane Doe said.')
+    quotes[0].update(cue=None, cue_start=None, cue_end=None)
+    learned = [s for s in stance.find(article, quotes) if s["kind"] == "classifier"]
+    assert learned and learned[0]["cue_start"] == learned[0]["target_start"]

@@ -436,8 +436,9 @@ def _classified(article: Article, names: _Names, qspans: list[tuple[int, int, di
         if not m.pronoun:
             a, b = article.clean.span_to_raw(m.start, m.end)
             mentions.append((a, b, m.name, m.kind))
+    # a quotation with no cue (a transcript turn, a bare quotation) has no cue offsets: -1
     quotes = [{"speaker": q["speaker"], "content_start": a, "content_end": b, "cue": q.get("cue") or "",
-               "cue_start": q.get("cue_start", -1), "cue_end": q.get("cue_end", -1), "kind": q.get("kind")}
+               "cue_start": _offset(q.get("cue_start")), "cue_end": _offset(q.get("cue_end")), "kind": q.get("kind")}
               for a, b, q in qspans if q.get("speaker") and not q.get("anonymous") and q.get("kind") != "author"]
     done = {(r["holder"], r.get("about") or r["target"]) for r in ruled}
     out: list[dict[str, Any]] = []
@@ -599,6 +600,10 @@ def _statement(article: Article, names: _Names, cue: Cue, c_start: int, c_end: i
             "concept": concept, "polarity": polarity, "kind": cue.kind, "source": source,
             "quote_speaker": quote.get("speaker") if quote else None, "negated": negated, "hedged": hedged,
             "confidence": round(confidence, 3), "also_holders": [(m.name, m.kind) for m in co_holders[:1]]}
+
+
+def _offset(value: Any) -> int:
+    return value if isinstance(value, int) else -1
 
 
 def _kind_of(names: _Names, name: str) -> str:

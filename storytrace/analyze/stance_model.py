@@ -195,6 +195,9 @@ def candidates(raw: str, mentions: Sequence[tuple[int, int, str, str]], focal: s
         if not speaker or q.get("anonymous"):
             continue
         spans = q.get("content_spans") or [[q["content_start"], q["content_end"]]]
+        cue_start, cue_end = q.get("cue_start"), q.get("cue_end")
+        if not isinstance(cue_start, int) or not isinstance(cue_end, int):
+            cue_start = cue_end = -1  # a quotation with no cue
         seen: set[str] = set()
         for start, end in spans:
             named = [m for m in mentions if start <= m[0] and m[1] <= end and m[2] != speaker]
@@ -203,11 +206,9 @@ def candidates(raw: str, mentions: Sequence[tuple[int, int, str, str]], focal: s
                     continue
                 seen.add(name)
                 out.append(Candidate(speaker, (kinds or {}).get(speaker, "person"), name, kind, m_start, m_end,
-                                     start, end, q.get("cue") or "", q.get("cue_start", -1), q.get("cue_end", -1),
-                                     q.get("kind") or "indirect"))
+                                     start, end, q.get("cue") or "", cue_start, cue_end, q.get("kind") or "indirect"))
             if not named and not seen and focal and focal != speaker and _THIRD.search(raw[start:end]):
                 seen.add(focal)
                 out.append(Candidate(speaker, (kinds or {}).get(speaker, "person"), focal, "person", -1, -1, start,
-                                     end, q.get("cue") or "", q.get("cue_start", -1), q.get("cue_end", -1),
-                                     q.get("kind") or "indirect"))
+                                     end, q.get("cue") or "", cue_start, cue_end, q.get("kind") or "indirect"))
     return out
