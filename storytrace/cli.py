@@ -109,6 +109,9 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
 @click.option("--stage", "stages", multiple=True, help="Run only this stage (and what it needs). Repeatable.")
 @click.option("--quote-parse/--no-quote-parse", default=None,
               help="Read indirect attributions off the parse too [default: on]; off is several times faster.")
+@click.option("--story-embeddings/--no-story-embeddings", default=None,
+              help="Stories: add a title + lead sentence-embedding signal [default: off]; needs the 'embeddings' "
+                   "extra, else stories fall back to words, names and time (said in the stage summary).")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="local: the store's articles, in this process (--jobs workers). spark: ingest and analyze "
                    "--input as a Spark job, writing Parquet to --output (load it with 'storytrace load').")
@@ -122,8 +125,9 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
               help="With --engine spark: tasks per step [default: twice the cores].")
 @click.pass_context
 @_fail_cleanly
-def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | None, engine: str,
-            inputs: tuple[str, ...], output: Path | None, master: str | None, partitions: int | None) -> None:
+def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | None, story_embeddings: bool | None,
+            engine: str, inputs: tuple[str, ...], output: Path | None, master: str | None,
+            partitions: int | None) -> None:
     """Run the analysis stages that are out of date; finished work is kept if interrupted.
 
     With --engine spark, ingest and the per-article stages (and near-duplicates) run as one Spark job over
@@ -134,10 +138,13 @@ def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | Non
     Example:
       storytrace --jobs 2 analyze
       storytrace analyze --no-quote-parse      # fast quotations: rules only
+      storytrace analyze --story-embeddings    # stories also from sentence embeddings ('embeddings' extra)
       storytrace analyze --engine spark --master "local[2]" --input articles.jsonl --output out/
     """
     if quote_parse is not None:
         ctx.obj["settings"] = ctx.obj["settings"].replace(quote_parse=quote_parse)
+    if story_embeddings is not None:
+        ctx.obj["settings"] = ctx.obj["settings"].replace(story_embeddings=story_embeddings)
     if engine == "spark":
         _analyze_spark(ctx.obj["settings"], list(stages), inputs, output, master, partitions)
         return

@@ -53,6 +53,10 @@ class Settings:
     # Actor corrections (TOML: merge, split, rename, set_role), applied after automatic merging; None means
     # storytrace-corrections.toml beside the store, when it exists.
     corrections: Path | None = None
+    # Stories: add the cosine of each article's title + lead sentence embedding (all-MiniLM-L6-v2) to the join
+    # score (docs/benchmarks.md, Story clustering). Needs the 'embeddings' extra (torch, CPU wheel); without it
+    # the stories stage falls back to words, names and time and says so in its summary. CLI: --story-embeddings.
+    story_embeddings: bool = False
     # Sentences in each story brief (storytrace report --story N).
     brief_sentences: int = 8
     # Seconds an ingest or analyze waits for another command writing to the same store before giving up

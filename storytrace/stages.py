@@ -268,9 +268,10 @@ def _resolve_stages() -> list[CorpusStage]:
         CorpusStage("actors", "1", actors.actors_stage,
                     "canonical people and organisations across articles, with roles and merge reasons",
                     ("quotes",), optional=("entities",), fingerprint=actors.corrections_fingerprint),
-        CorpusStage("stories", "3", stories.stories_stage,
+        CorpusStage("stories", "4", stories.stories_stage,
                     "story clusters over the articles in date order, each membership with its reason",
-                    ("quotes",), optional=("entities", "timeline")),
+                    ("quotes",), optional=("entities", "timeline", "embedding"),
+                    fingerprint=lambda settings: f"story_embeddings={settings.story_embeddings}"),
         # profile is required only so that changed clean text makes the grouping stale.
         CorpusStage("duplicates", "2", duplicates.duplicates_stage,
                     "near-duplicate and syndicated copies (MinHash LSH), each with its shared fraction", ("profile",)),
@@ -278,6 +279,15 @@ def _resolve_stages() -> list[CorpusStage]:
                     "one utterance quoted across articles: canonical text, each version's diff and change flags",
                     ("quotes",)),
     ]
+
+
+def _embedding_stage() -> Stage:
+    """The stories stage's optional per-article vector (an empty payload unless Settings.story_embeddings)."""
+    from storytrace.resolve import stories
+
+    return Stage("embedding", "1", stories.embedding_stage,
+                 "title + lead sentence embedding (all-MiniLM-L6-v2) for stories; only with --story-embeddings "
+                 "and the 'embeddings' extra", fingerprint=stories.embedding_fingerprint)
 
 
 def _timeline(view: CorpusView, settings: Settings) -> CorpusOutput:
@@ -297,6 +307,7 @@ STAGES: dict[str, Stage] = {
         Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker",
               fingerprint=lambda settings: f"parse={settings.quote_parse}"),
         Stage("dates", "2", dates, "publication date (given, dateline or inferred) and TIMEX3 time expressions"),
+        _embedding_stage(),
         *_analyze_stages(),
     ]
 }
