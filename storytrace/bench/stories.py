@@ -15,13 +15,19 @@ normalisation as scikit-learn's default; implemented here in ``ami``).
   Priberam's ``eval.py -f``), so unlabelled articles can still pull labelled ones into wrong stories;
 - the ``semeval2015-timeline`` folder (splits ``train``, ``test``): the older topic-level Wikinews set
   ``resources/benchmarks/stories-wikinews.json``, four SemEval corpora spanning years.
+
+With ``STORYTRACE_BENCH_STORY_EMBEDDINGS=1`` (or ``python -m storytrace.bench.stories --embeddings``) each article
+is also embedded as the ``embedding`` stage does (title + lead, all-MiniLM-L6-v2; needs the ``embeddings`` extra)
+and clustered with ``EMBEDDING_OPTIONS``; the figures then include the model's CPU time per article.
 """
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import math
+import os
 import re
 import time
 from collections import Counter
@@ -32,7 +38,15 @@ from pathlib import Path
 from typing import Any
 
 from storytrace.errors import BenchmarkError
-from storytrace.resolve.stories import StoryOptions, cluster, make_doc
+from storytrace.resolve.stories import (
+    EMBEDDING_OPTIONS,
+    StoryOptions,
+    cluster,
+    embed_texts,
+    embeddings_unavailable,
+    lead_span,
+    make_doc,
+)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 LABELS = Path(__file__).resolve().parent.parent / "resources" / "benchmarks" / "stories-wikinews.json"
@@ -124,14 +138,31 @@ def _read_cat(path: Path) -> tuple[str, str]:
 
 
 def run(data: Path = DEFAULT_DATA, *, split: str = "test", limit: int | None = None,
-        options: StoryOptions | None = None) -> dict[str, Any]:
+        options: StoryOptions | None = None, embeddings: bool | None = None) -> dict[str, Any]:
     """Cluster a split in date order and score it; return JSON-serialisable figures."""
+    if embeddings is None:
+        embeddings = os.environ.get("STORYTRACE_BENCH_STORY_EMBEDDINGS", "") not in ("", "0")
     rows = sorted(load(data, split), key=lambda r: (r["date"], str(r["id"])))
     if limit:
         rows = rows[:limit]
+    texts = [r.get("text") or r.get("body") or r.get("content") or "" for r in rows]
+    embedding: dict[str, Any] = {}
+    vectors: list[Any] = [None] * len(rows)
+    if embeddings:
+        if why := embeddings_unavailable():
+            raise BenchmarkError(f"--embeddings: {why}", code="E501")
+        t0 = time.process_time()
+        embed_texts(["warm-up"])  # the model load, timed apart
+        load_cpu = time.process_time() - t0
+        t0 = time.process_time()
+        vectors = list(embed_texts([lead_span(r.get("title") or "", t)[0] for r, t in zip(rows, texts, strict=True)]))
+        cpu = time.process_time() - t0
+        embedding = {"model_load_cpu_s": round(load_cpu, 1),
+                     "cpu_ms_per_article": round(1000 * cpu / max(1, len(rows)), 1)}
+        options = options or EMBEDDING_OPTIONS
     options = options or (BENCH_OPTIONS if rows and "path" in rows[0] else StoryOptions())
-    docs = [make_doc(str(r["id"]), r.get("text") or r.get("body") or r.get("content") or "", title=r.get("title") or "",
-                     published=r["date"][:10]) for r in rows]
+    docs = [make_doc(str(r["id"]), t, title=r.get("title") or "", published=r["date"][:10], vector=v)
+            for r, t, v in zip(rows, texts, vectors, strict=True)]
     t0 = time.perf_counter()
     predicted = {a.doc_id: a.story for a in cluster(docs, options)}
     seconds = time.perf_counter() - t0
@@ -141,6 +172,8 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "test", limit: int | None = N
     figures = {"split": split, "articles": len(rows), "scored": len(scored), "gold_stories": len(set(gold)),
                "predicted_stories": len(set(pred)), **scores(gold, pred), "seconds": round(seconds, 3),
                "options": asdict(options)}
+    if embeddings:
+        figures["embeddings"] = embedding
     return figures
 
 
@@ -208,4 +241,24 @@ def report(figures: dict[str, Any]) -> str:
         f"  pairwise  P {f['pairwise_p']:.4f}  R {f['pairwise_r']:.4f}  F1 {f['pairwise_f1']:.4f}",
         f"  BCubed    P {f['bcubed_p']:.4f}  R {f['bcubed_r']:.4f}  F1 {f['bcubed_f1']:.4f}",
         f"  AMI {f['ami']:.4f}",
+        *([f"  embeddings: {f['embeddings']['cpu_ms_per_article']} ms CPU per article "
+           f"(model load {f['embeddings']['model_load_cpu_s']} s CPU), threshold {f['options']['threshold']}"]
+          if f.get("embeddings") else []),
     ])
+
+
+def main() -> None:
+    """``python -m storytrace.bench.stories``: the bench command, plus ``--embeddings``."""
+    ap = argparse.ArgumentParser(description="story clustering bench (see storytrace bench stories --help)")
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--split", default="dev")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--embeddings", action="store_true", help="add the title + lead embedding signal")
+    args = ap.parse_args()
+    figures = run(args.data, split=args.split, limit=args.limit, embeddings=args.embeddings or None)
+    print(json.dumps(figures, ensure_ascii=False) if args.json else report(figures))
+
+
+if __name__ == "__main__":
+    main()

