@@ -173,10 +173,17 @@ class Corpus:
             detailed.append({**head, "mentions_detail": [{"article_id": a, **p} for _k, a, p in rows if a is not None]})
         return detailed
 
-    def stories(self, *, story: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Story clusters (run 'analyze' first), largest first, or one story with its articles and reasons."""
+    def stories(self, *, story: int | None = None, limit: int = 100,
+                max_articles: int | None = None) -> list[dict[str, Any]]:
+        """Story clusters (run 'analyze' first), largest first, or one story with its articles and reasons.
+
+        With ``story``, ``max_articles`` keeps the story's first articles only (in the order they joined it; its
+        ``size`` still counts them all): a page shows a few hundred of a story that may hold thousands.
+        """
         if story is not None:
-            rows = self.store.corpus_records("stories", key=str(story), limit=10**6)
+            # The story's own record comes first (rowid order), then its articles.
+            wanted = 10**6 if max_articles is None else max_articles + 1
+            rows = self.store.corpus_records("stories", key=str(story), limit=wanted)
             if not rows:
                 from storytrace.errors import StoreError
 
@@ -218,10 +225,11 @@ class Corpus:
         """One story's brief: cited sentences in chronological order, with the story's stances and facts."""
         from storytrace.errors import StoreError
 
-        head = self.stories(story=story)[0]
         rows = self.store.corpus_records("briefs", key=str(story), limit=10)
         if not rows:
+            self.stories(story=story, max_articles=0)  # no such story: that error first
             raise StoreError(f"no brief for story {story}: run 'storytrace analyze' first", code="E206")
+        head = self.stories(story=story)[0]
         brief = rows[0][2]
         members = {m["article_id"] for m in head["articles"]}
         info = self.store.article_info(sorted(members))
@@ -279,12 +287,12 @@ class Corpus:
         ``story`` keeps the events cited by that story's articles (see ``stories``).
         """
         members: set[str] | None = None
-        if story is not None:
-            members = {m["article_id"] for m in self.stories(story=story)[0]["articles"]}
         events = []
         for key, _a, payload in self.store.corpus_records("timeline", limit=10**7):
             if not key.startswith("event:"):
                 continue
+            if story is not None and members is None:  # the story's articles, read once there are events
+                members = {m["article_id"] for m in self.stories(story=story)[0]["articles"]}
             if members is not None and not any(c["article_id"] in members for c in payload["citations"]):
                 continue
             events.append({"id": key, **payload})

@@ -280,7 +280,7 @@ def story_view(corpus: Corpus, story: int) -> dict[str, Any]:
             outlets[row.get("outlet") or "(unknown outlet)"][name] += 1
     return {"brief": brief, "speakers": speakers, "variants": list(variants.values()), "info": info,
             "timeline": corpus.timeline(story=story, limit=200), "outlets": outlets,
-            "truncated": len(brief["story"]["articles"]) > MAX_STORY_ARTICLES,
+            "truncated": max(len(brief["story"]["articles"]), brief["story"].get("size", 0)) > MAX_STORY_ARTICLES,
             "graph": network_svg(brief["stances"])}
 
 
@@ -291,8 +291,8 @@ def story_brief(corpus: Corpus, story: int) -> dict[str, Any]:
     except StoreError as e:
         if e.code != "E206":
             raise
-    head = corpus.stories(story=story)[0]
-    members = [m["article_id"] for m in head["articles"]][:MAX_STORY_ARTICLES]
+    head = corpus.stories(story=story, max_articles=MAX_STORY_ARTICLES)[0]
+    members = [m["article_id"] for m in head["articles"]]
     return {"story": head, "brief": {"sentences": [], "missing": "run 'storytrace analyze' for the brief"},
             "stances": [], "facts": [], "articles": corpus.store.article_info(members)}
 
