@@ -213,7 +213,10 @@ def create_app(db: str | Path, *, token: str | None = None, settings: Settings |
 
     @app.get("/api/stories/{story}", tags=["stories"])
     def api_story(story: int = _STORY) -> dict[str, Any]:
-        """One story's cited brief, articles, stances and facts (no brief sentences until 'briefs' has run)."""
+        """One story's cited brief, articles, stances and facts (no brief sentences until 'briefs' has run).
+
+        Without a brief, at most the story's first 200 articles are listed; ``story.size`` counts them all.
+        """
         return views.story_brief(corpus(), story)
 
     @app.get("/api/stories/{story}/timeline", tags=["stories"])
