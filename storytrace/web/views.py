@@ -79,20 +79,30 @@ def actor_index(corpus: Corpus, cache: Cache) -> list[dict[str, Any]]:
     return list(cache.get("actors", lambda: corpus.actors(limit=10**7)))
 
 
+def _actor_lookup(corpus: Corpus, cache: Cache) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(id -> actor, name or name variant -> the first actor in index order that has it), cached like the index:
+    a story page looks up every speaker it shows, and a 100k store has tens of thousands of actors."""
+    def compute() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        by_id: dict[str, dict[str, Any]] = {}
+        by_name: dict[str, dict[str, Any]] = {}
+        for a in actor_index(corpus, cache):
+            by_id.setdefault(a["id"], a)
+            for name in (a["name"], *a["variants"]):
+                by_name.setdefault(name, a)
+        return by_id, by_name
+
+    found: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]] = cache.get("actor-lookup", compute)
+    return found
+
+
 def find_actor(corpus: Corpus, cache: Cache, actor_id: str) -> dict[str, Any] | None:
-    for a in actor_index(corpus, cache):
-        if a["id"] == actor_id:
-            return a
-    return None
+    return _actor_lookup(corpus, cache)[0].get(actor_id)
 
 
 def actor_for_name(corpus: Corpus, cache: Cache, name: str | None) -> dict[str, Any] | None:
     if not name:
         return None
-    for a in actor_index(corpus, cache):
-        if name == a["name"] or name in a["variants"]:
-            return a
-    return None
+    return _actor_lookup(corpus, cache)[1].get(name)
 
 
 # -- articles -----------------------------------------------------------------------------------------
