@@ -216,17 +216,28 @@ class _Held:
                  frequency: np.ndarray, queries: np.ndarray) -> None:
         self.sets, self.frequency, self.queries = shingle_sets, frequency, queries
         keys: dict[frozenset[int], int] = {}
+        # id of a ``copies`` value -> (the value, kept so the id stays its own, its group): a group's members
+        # share one list (``rescue_needs``)
+        seen: dict[int, tuple[Collection[int], int]] = {}
         self.group_of: dict[int, int] = {}
         self.members: list[frozenset[int]] = []
         doc_refs: dict[int, int] = {}
         for pair in pairs:
             for k in pair:
                 doc_refs[k] = doc_refs.get(k, 0) + 1
-                if k not in self.group_of:
-                    own = frozenset(copies.get(k, (k,)))
-                    self.group_of[k] = keys.setdefault(own, len(keys))
-                    if self.group_of[k] == len(self.members):
-                        self.members.append(own)
+                if k in self.group_of:
+                    continue
+                given = copies.get(k)
+                if given is not None and id(given) in seen:
+                    self.group_of[k] = seen[id(given)][1]
+                    continue
+                # A group's members once per group, not once per member: groups of copies reach thousands.
+                own = frozenset((k,) if given is None else given)
+                self.group_of[k] = keys.setdefault(own, len(keys))
+                if self.group_of[k] == len(self.members):
+                    self.members.append(own)
+                if given is not None:
+                    seen[id(given)] = (given, self.group_of[k])
         owner: dict[int, int] = {}
         self.partition = all(owner.setdefault(m, g) == g for g, own in enumerate(self.members) for m in own)
         self.group_refs = [0] * len(self.members)
