@@ -1,4 +1,4 @@
-"""A story page reads a bounded number of its articles, however large the story (a 100k store has stories of thousands)."""
+"""A story page reads a bounded part of a story, however large (a 100k store has stories of thousands)."""
 
 from __future__ import annotations
 

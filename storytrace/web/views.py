@@ -17,6 +17,7 @@ from storytrace.errors import StoreError
 
 # Caps that keep a request's work bounded on a 100k-article store; pages say when a cap was hit.
 MAX_STORY_ARTICLES = 200
+MAX_STORY_VARIANTS = 25  # variant groups drawn on a story page
 MAX_SEARCH_ARTICLES = 500
 # A quote search matching more quotations than this lists them last-indexed first rather than ranked (or, for
 # a speaker, by date): ranking costs every match (Store.quote_hits), streaming stops at the page.
@@ -288,7 +289,11 @@ def story_view(corpus: Corpus, story: int) -> dict[str, Any]:
     for name, rows in by_speaker.items():
         for row in rows:
             outlets[row.get("outlet") or "(unknown outlet)"][name] += 1
-    return {"brief": brief, "speakers": speakers, "variants": list(variants.values()), "info": info,
+    # The most widely repeated utterances first, at most MAX_STORY_VARIANTS of them: each is drawn with a word
+    # diff per version, and a large story has hundreds (123 groups, 728 versions in the 100k bench's largest).
+    groups = sorted(variants.values(), key=lambda g: -len(g))
+    return {"brief": brief, "speakers": speakers, "variants": groups[:MAX_STORY_VARIANTS],
+            "variants_total": len(groups), "info": info,
             "timeline": corpus.timeline(story=story, limit=200), "outlets": outlets,
             "truncated": max(len(brief["story"]["articles"]), brief["story"].get("size", 0)) > MAX_STORY_ARTICLES,
             "graph": network_svg(brief["stances"])}
