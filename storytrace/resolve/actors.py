@@ -382,21 +382,18 @@ def add_roles(actors: list[Actor], articles: Iterable[tuple[str, str]], correcti
     every mentioning article (gigabytes at 100k articles). The roles come out in the order a pass over every
     actor's texts would give: description roles in mention order, then roles found in each article's text.
     """
-    by_article: dict[str, list[tuple[Actor, list[tuple[int, Mention]]]]] = defaultdict(list)
-    first_seen: list[dict[str, int]] = []
-    for actor in actors:
+    # article id -> (actor number, the article's rank among the actor's articles, the actor's mentions there)
+    by_article: dict[str, list[tuple[int, int, list[tuple[int, Mention]]]]] = defaultdict(list)
+    for n, actor in enumerate(actors):
         per: dict[str, list[tuple[int, Mention]]] = defaultdict(list)
         for i, (m, _why) in enumerate(actor.mentions):
             per[m.article_id].append((i, m))
-        first_seen.append({aid: k for k, aid in enumerate(per)})
-        for aid, ms in per.items():
-            by_article[aid].append((actor, ms))
-    index = {id(a): n for n, a in enumerate(actors)}
+        for rank, (aid, ms) in enumerate(per.items()):
+            by_article[aid].append((n, rank, ms))
     keyed: list[list[tuple[tuple[int, int, int], Role]]] = [[] for _ in actors]
     for article_id, raw in articles:
-        for actor, ms in by_article.get(article_id, ()):
-            n = index[id(actor)]
-            keyed[n].extend(_article_roles(actor, article_id, raw, ms, first_seen[n][article_id]))
+        for n, rank, ms in by_article.get(article_id, ()):
+            keyed[n].extend(_article_roles(actors[n], article_id, raw, ms, rank))
     for actor, roles in zip(actors, keyed, strict=True):
         actor.roles.extend(r for _k, r in sorted(roles, key=lambda kr: kr[0]))
         _finish_roles(actor)
