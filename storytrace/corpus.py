@@ -287,6 +287,8 @@ class Corpus:
         ``story`` keeps the events cited by that story's articles (see ``stories``).
         """
         members: set[str] | None = None
+        if story is not None:
+            self.stories(story=story, max_articles=0)  # no such story: its error, as before
         events = []
         for key, _a, payload in self.store.corpus_records("timeline", limit=10**7):
             if not key.startswith("event:"):
