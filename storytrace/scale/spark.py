@@ -425,16 +425,6 @@ def _variants(done: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str, str |
 
 
 # -- near-duplicates as Spark steps ---------------------------------------------------------------------------
-def _bands() -> tuple[int, int]:
-    """The (bands, rows per band) datasketch picks for the local stage's threshold and permutations."""
-    from datasketch import MinHashLSH
-
-    from storytrace.resolve import duplicates as d
-
-    lsh = MinHashLSH(threshold=d.CANDIDATE_THRESHOLD, num_perm=d.NUM_PERM)
-    return lsh.b, lsh.r
-
-
 def _verify(pair: tuple[int, tuple[tuple[int, bytes], bytes]]) -> list[tuple[bool, int, int]]:
     """A candidate pair checked as the local stage checks it (``duplicates.check``): copy or borderline."""
     import numpy as np
@@ -486,7 +476,7 @@ def _duplicates(features: Any, sc: Any) -> tuple[dict[str, Any], list[tuple[str,
     from storytrace.resolve import duplicates as d
     from storytrace.resolve.groups import UnionFind
 
-    b, r = _bands()
+    b, r = d.band_params()  # the local stage's bands
     sigs = features.map(lambda f: (f[0], f[4]))
     buckets = sigs.flatMap(lambda s: (((i, s[1][i * r * 8 : (i + 1) * r * 8]), s[0]) for i in range(b)))
     pairs = (buckets.groupByKey()
