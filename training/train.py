@@ -33,6 +33,7 @@ import convert  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 CONFIG = HERE / "configs" / "efficiency.cfg"
+RESUME_CONFIG = HERE / "configs" / "resume.cfg"  # efficiency.cfg with every component sourced from --resume
 MODEL_DIR = REPO / "storytrace" / "resources" / "model"
 
 # --tiny: a small model on a slice, to prove the recipe runs end to end in a few minutes.
@@ -96,7 +97,10 @@ def cmd_train(args: argparse.Namespace) -> Path:
         overrides.update(TINY_OVERRIDES)
     if args.max_steps:
         overrides["training.max_steps"] = str(args.max_steps)
-    cmd = [sys.executable, "-m", "spacy", "train", str(args.config), "--output", str(run)]
+    if args.resume:  # continue a checkpoint: its components are sourced, not initialised
+        overrides["paths.base"] = str(args.resume.resolve())
+    config = RESUME_CONFIG if args.resume and args.config == CONFIG else args.config
+    cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(run)]
     for key, value in overrides.items():
         cmd += [f"--{key}", value]
     _log("running: " + " ".join(cmd))
@@ -167,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--config", type=Path, default=CONFIG)
     ap.add_argument("--chunk", type=int, default=10, help="sentences per training doc")
     ap.add_argument("--max-steps", type=int, default=0, help="override training.max_steps")
+    ap.add_argument("--resume", type=Path, default=None,
+                    help="continue training this checkpoint (e.g. training/runs/main/model-best)")
     ap.add_argument("--model", type=Path, default=None, help="model dir (default: <run>/model-best)")
     ap.add_argument("--split", default="test", help="evaluation split: dev or test")
     ap.add_argument("--limit", type=int, default=None, help="evaluate on the first N docs per set")
