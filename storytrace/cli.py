@@ -809,8 +809,12 @@ for _name, (_split, _doc) in BENCHMARKS.items():
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.option("--progress-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the figures so far to this file after every run (long benchmarks).")
+@click.option("--work", "work_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep corpora and stores in this folder; a local run there resumes the interrupted one "
+                   "before it, and its figures sum the sittings (runs longer than one sitting).")
 @_fail_cleanly
-def bench_scale(data: Path, sizes: str, engines: str, stages: str, as_json: bool, progress_file: Path | None) -> None:
+def bench_scale(data: Path, sizes: str, engines: str, stages: str, as_json: bool, progress_file: Path | None,
+                work_dir: Path | None) -> None:
     """Articles/s and peak memory of ingest + per-article analysis, local engine and Spark, by corpus size.
 
     Each (engine, size) runs in a fresh process tree whose peak RSS is summed over its processes.
@@ -818,13 +822,14 @@ def bench_scale(data: Path, sizes: str, engines: str, stages: str, as_json: bool
     \b
     Example:
       storytrace bench scale --data ../shared/data --sizes 1000,10000 --json
+      storytrace bench scale --sizes 100000 --engines local2 --stages all --work /var/tmp/scale   # resumable
     """
     from storytrace.bench import scale
 
     figures = scale.run(data, sizes=[int(s) for s in sizes.split(",") if s.strip()],
                         engines=[e.strip() for e in engines.split(",") if e.strip()],
                         stages=None if stages == "all" else [s.strip() for s in stages.split(",") if s.strip()],
-                        progress=progress_file)
+                        progress=progress_file, work_dir=work_dir)
     if as_json:
         _print_figures(figures, True)
     else:

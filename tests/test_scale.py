@@ -69,3 +69,25 @@ def test_parallelism_counts_tasks_that_ran_at_once() -> None:
                                 "concurrency": 1.5, "most_at_once": 2}
     assert found["analyze"]["most_at_once"] == 1 and found["analyze"]["concurrency"] == 1.0  # one after another
     assert found["read"]["tasks"] == 1
+
+
+def test_a_bench_run_in_a_work_folder_resumes_and_sums_its_sittings(tmp_path: Path) -> None:
+    """`bench scale --work`: a later run continues the stored job; its figures add the sittings up."""
+    from storytrace.bench import scale
+    from storytrace.store import Store
+    from tests.conftest import require_data
+
+    data = require_data()
+    work = tmp_path / "scale"
+    first = scale.run(data, sizes=[40], engines=["local1"], stages=["profile"], work_dir=work)["runs"]["40"]["local1"]
+    assert first["sittings"] == 1 and first["articles"] > 30 and "failed" not in first
+    # a sitting killed before it finished (only its running note is left) still counts
+    (work / "local1-40" / "sitting-2.json").write_text(json.dumps({"wall_s": 100.0, "peak_rss_mb": 9999,
+                                                                   "finished": False}))
+    second = scale.run(data, sizes=[40], engines=["local1"], stages=["profile"], work_dir=work)["runs"]["40"]["local1"]
+    assert second["sittings"] == 3 and second["articles"] == 0  # nothing new to ingest: the store was kept
+    assert second["wall_s"] == pytest.approx(first["wall_s"] + 100.0 + second["this_sitting"]["wall_s"], abs=0.2)
+    assert second["peak_rss_mb"] == 9999
+    assert second["articles_per_s"] == pytest.approx(40 / second["wall_s"], abs=0.01)
+    with Store(work / "local1-40" / "bench.db", readonly=True) as store:
+        assert store.count_articles() == first["articles"]

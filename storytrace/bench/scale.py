@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,19 +65,32 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(engine: str, corpus_path: Path, work: Path, stages: list[str] | None) -> dict[str, Any]:
-    """Run one engine on one corpus in a child process; its figures plus the tree's peak RSS."""
+def measure(engine: str, corpus_path: Path, work: Path, stages: list[str] | None,
+            sitting: Path | None = None) -> dict[str, Any]:
+    """Run one engine on one corpus in a child process; its figures plus the tree's peak RSS.
+
+    ``sitting``: a file to keep this run's wall time and peak so far in (every 10 s), so a run killed
+    before it ends still counts when a later run resumes it (``--work``).
+    """
     args = [sys.executable, "-m", "storytrace.bench.scale", engine, str(corpus_path), str(work),
             ",".join(stages) if stages else "all"]
     started = time.perf_counter()
     log = work / "child.log"
-    with log.open("w") as err:
+    with log.open("a" if sitting else "w") as err:
         child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
         peak = 0
+        noted = started
         while child.poll() is None:
             peak = max(peak, _tree_rss(child.pid))
             time.sleep(0.2)
-    out = child.stdout.read() if child.stdout else ""
+            if sitting is not None and time.perf_counter() - noted >= 10:
+                noted = time.perf_counter()
+                _write_json(sitting, {"wall_s": round(noted - started, 1), "peak_rss_mb": round(peak / 2**20),
+                                      "finished": False})
+    out = ""
+    if child.stdout:
+        with child.stdout:
+            out = child.stdout.read()
     if child.returncode != 0 or not out.strip():
         # One failed run is a result too (e.g. out of memory): record it and go on with the others.
         tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-6:]
@@ -87,6 +101,35 @@ def measure(engine: str, corpus_path: Path, work: Path, stages: list[str] | None
     figures["articles_per_s"] = round(figures["documents"] / figures["wall_s"], 2)
     figures["peak_rss_mb"] = round(peak / 2**20)
     return figures
+
+
+def _write_json(path: Path, value: Any) -> None:
+    """Write JSON atomically (a kill mid-write leaves the previous file)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value, indent=1))
+    os.replace(tmp, path)
+
+
+def resume_figures(work: Path, figures: dict[str, Any], sitting: Path) -> dict[str, Any]:
+    """Fold this run into the earlier sittings of the same (engine, size) in ``work``.
+
+    A local run resumes an interrupted one (ingest keeps what is stored, analyze runs only stale stages),
+    so the whole job's cost is the sum of the sittings' wall times, and its peak memory their maximum.
+    """
+    _write_json(sitting, {"wall_s": figures["wall_s"], "peak_rss_mb": figures["peak_rss_mb"], "finished": True,
+                          **({"failed": figures["failed"]} if "failed" in figures else {})})
+    sittings = [json.loads(p.read_text()) for p in sorted(work.glob("sitting-*.json"), key=_sitting_number)]
+    wall = round(sum(s["wall_s"] for s in sittings), 1)
+    out = {**figures, "sittings": len(sittings), "wall_s": wall,
+           "peak_rss_mb": max(s["peak_rss_mb"] for s in sittings),
+           "this_sitting": {"wall_s": figures["wall_s"], "peak_rss_mb": figures["peak_rss_mb"]}}
+    if "documents" in figures and wall:
+        out["articles_per_s"] = round(figures["documents"] / wall, 2)
+    return out
+
+
+def _sitting_number(path: Path) -> int:
+    return int(path.stem.removeprefix("sitting-"))
 
 
 def _child(engine: str, corpus_path: str, work: str, stages_arg: str) -> dict[str, Any]:
@@ -122,8 +165,22 @@ def _child(engine: str, corpus_path: str, work: str, stages_arg: str) -> dict[st
 
 
 def run(data: Path, *, sizes: list[int], engines: list[str], stages: list[str] | None,
-        progress: Path | None = None) -> dict[str, Any]:
-    """Measure every engine at every size; add scaling, cost per million articles and a cluster projection."""
+        progress: Path | None = None, work_dir: Path | None = None) -> dict[str, Any]:
+    """Measure every engine at every size; add scaling, cost per million articles and a cluster projection.
+
+    ``work_dir`` keeps the corpora and stores there instead of in a temporary folder, and a local run
+    there resumes the interrupted one before it (figures summed over sittings: ``resume_figures``): a
+    full analysis of 100k articles takes longer than one sitting on a small machine.
+    """
+    if work_dir is not None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        return _run(data, sizes, engines, stages, progress, work_dir)
+    with tempfile.TemporaryDirectory(prefix="storytrace-scale-") as tmp:
+        return _run(data, sizes, engines, stages, progress, None, Path(tmp))
+
+
+def _run(data: Path, sizes: list[int], engines: list[str], stages: list[str] | None, progress: Path | None,
+         keep: Path | None, tmp: Path | None = None) -> dict[str, Any]:
     for engine in engines:
         if not re.fullmatch(r"(local|spark)[1-9]\d*", engine):
             raise BenchmarkError(f"unknown engine {engine!r}: use localN or sparkN, e.g. local2,spark2")
@@ -132,16 +189,28 @@ def run(data: Path, *, sizes: list[int], engines: list[str], stages: list[str] |
         "stages": stages or "all per-article stages",
         "runs": {},
     }
-    with tempfile.TemporaryDirectory(prefix="storytrace-scale-") as tmp:
-        for size in sizes:
-            corpus_path = Path(tmp) / f"corpus-{size}.jsonl"
-            write_corpus(data, size, corpus_path)
-            for engine in engines:
-                work = Path(tmp) / f"{engine}-{size}"
-                work.mkdir()
-                out["runs"].setdefault(str(size), {})[engine] = measure(engine, corpus_path, work, stages)
-                if progress is not None:  # figures so far, should a later run take the machine down
-                    progress.write_text(json.dumps(out, indent=1))
+    base = keep or tmp
+    assert base is not None
+    for size in sizes:
+        corpus_path = base / f"corpus-{size}.jsonl"
+        if keep is None or not corpus_path.is_file():
+            write_corpus(data, size, corpus_path.with_suffix(".part"))
+            os.replace(corpus_path.with_suffix(".part"), corpus_path)
+        for engine in engines:
+            work = base / f"{engine}-{size}"
+            resumable = keep is not None and engine.startswith("local")
+            if keep is not None and not resumable and work.exists():
+                shutil.rmtree(work)  # a Spark job starts over: it writes its whole output in one go
+            work.mkdir(exist_ok=resumable)
+            sitting = (work / f"sitting-{1 + max(map(_sitting_number, work.glob('sitting-*.json')), default=0)}"
+                       ".json") if resumable else None
+            figures = measure(engine, corpus_path, work, stages, sitting)
+            if sitting is not None:
+                figures = resume_figures(work, figures, sitting)
+            out["runs"].setdefault(str(size), {})[engine] = figures
+            if progress is not None:  # figures so far, should a later run take the machine down
+                progress.write_text(json.dumps(out, indent=1))
+        if keep is None:
             corpus_path.unlink()
     out["machine"]["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     out["derived"] = derive(out["runs"])
