@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from storytrace.errors import ModelError, PipelineError
@@ -130,6 +131,22 @@ def _nlp_unavailable() -> str | None:
     except ModelError as exc:
         return str(exc)
     return None
+
+
+@lru_cache(maxsize=1)
+def _model_version() -> str:
+    """The shipped model's name and version, so results of an older model count as stale."""
+    try:
+        from storytrace.nlp.pipeline import model_meta
+
+        meta = model_meta()
+    except (ImportError, ModelError):
+        return "none"
+    return f"{meta.get('name', '?')}-{meta.get('version', '?')}"
+
+
+def _parse_fingerprint(settings: Settings) -> str:
+    return f"parse={settings.quote_parse};model={_model_version() if settings.quote_parse else '-'}"
 
 
 # Entities need tok2vec, morphologizer and NER only: the parser (the costliest component) runs on the few
@@ -303,9 +320,10 @@ STAGES: dict[str, Stage] = {
     for s in [
         Stage("profile", "1", profile, "paragraph, word, quotation-mark and number counts"),
         Stage("entities", "2", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
-              unavailable=_nlp_unavailable),
-        Stage("quotes", "1", quotes, "quotations (direct, partial, indirect) with cue, source and speaker",
-              fingerprint=lambda settings: f"parse={settings.quote_parse}"),
+              unavailable=_nlp_unavailable, fingerprint=lambda settings: f"model={_model_version()}"),
+        Stage("quotes", "2", quotes, "quotations (direct, partial, indirect) with cue, source and speaker "
+              "(rules, then a parse layer whose frames a learned filter keeps or drops)",
+              fingerprint=_parse_fingerprint),
         Stage("dates", "2", dates, "publication date (given, dateline or inferred) and TIMEX3 time expressions"),
         _embedding_stage(),
         *_analyze_stages(),

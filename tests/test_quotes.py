@@ -3,7 +3,9 @@ and the PolNeAR quality gate."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,6 +129,54 @@ def test_frames_read_source_cue_and_content_off_a_hand_built_parse() -> None:
     text = " " * 10 + doc.text
     assert text[fr.cue[0]:fr.cue[1]] == "has argued" and text[fr.source[0]:fr.source[1]] == "The senator"
     assert text[fr.content[0]:fr.content[1]] == "that Trump lied"
+
+
+def _argued_doc() -> Any:
+    import spacy
+    from spacy.tokens import Doc
+
+    words = ["The", "senator", "has", "argued", "that", "Trump", "lied", "."]
+    return Doc(spacy.blank("en").vocab, words=words, heads=[1, 3, 3, 3, 6, 6, 3, 3],
+               deps=["det", "nsubj", "aux", "ROOT", "mark", "nsubj", "ccomp", "punct"],
+               tags=["DT", "NN", "VBZ", "VBN", "IN", "NNP", "VBD", "."])
+
+
+def test_the_frame_filter_keeps_or_drops_a_frame_by_its_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    from storytrace.nlp import attribution
+
+    def use(weight: float) -> None:
+        model = attribution.FrameFilter(weights={"form=argued": weight, "how=ccomp": 0.5}, intercept=-1.0,
+                                        threshold=0.5, min_p=0.2, meta={})
+        monkeypatch.setattr(attribution, "frame_filter", lambda: model)
+
+    use(4.0)
+    [fr] = attribution.frames(_argued_doc(), 0, {3})
+    assert fr.prob == pytest.approx(1 / (1 + math.exp(-3.5)))  # intercept -1 + 4 + 0.5
+    assert attribution.candidate_min_p() == 0.2 and fr.features == {}  # features are kept only for training
+    use(-4.0)
+    assert attribution.frames(_argued_doc(), 0, {3}) == []
+    with attribution.collecting():  # training: every frame, with what the filter reads of it
+        assert attribution.candidate_min_p() == attribution.COLLECT_MIN_P
+        [fr] = attribution.frames(_argued_doc(), 0, {3})
+    assert fr.prob is None
+    assert {"form=argued", "how=ccomp", "subject=common", "tag=VBN", "cue_words=2"} <= set(fr.features)
+
+
+def test_the_shipped_frame_filter_loads_with_its_provenance() -> None:
+    from storytrace.nlp import attribution
+
+    model = attribution.frame_filter()
+    assert model is not None, "resources/quotes/frames-v1.json is missing: run training/quotes/frames.py"
+    assert 0 < model.min_p <= attribution.MIN_P and 0 < model.threshold < 1
+    assert model.meta["trained_on"].startswith("PolNeAR train") and len(model.meta["gold_sha256"]) == 64
+    import spacy
+    from spacy.tokens import Doc
+
+    said = Doc(spacy.blank("en").vocab, words=["The", "senator", "said", "that", "Trump", "lied", "."],
+               heads=[1, 2, 2, 5, 5, 2, 2], deps=["det", "nsubj", "ROOT", "mark", "nsubj", "ccomp", "punct"],
+               tags=["DT", "NN", "VBD", "IN", "NNP", "VBD", "."])
+    [fr] = attribution.frames(said, 0, {2})  # the commonest frame passes the filter, with its probability
+    assert fr.prob is not None and fr.prob >= model.threshold
 
 
 def test_parse_layer_finds_a_non_speech_attribution() -> None:

@@ -14,17 +14,32 @@ On the parse (UD labels) of a candidate verb:
 - content: its ``ccomp`` subtree (with "that"); when the verb is a ``parataxis`` of the clause
   ("A, X said.") the clause before it; else the rest of its own subtree after it ("called him a liar");
 - cue: the verb with its auxiliaries and particle ("has said", "pointed out").
+
+A lexicon word used as a plain verb ("issued", "showed up", "voters who said") makes a frame that is no
+attribution. A *frame filter* decides: a logistic regression over features of the frame (the form, its
+P(cue | form), tag, dependency, how the content was found, the kind of subject, modals, negation, ...), trained
+on PolNeAR train by ``training/quotes/frames.py`` and shipped as plain JSON weights
+(``resources/quotes/frames-v1.json``: feature -> weight, intercept, the candidate threshold ``min_p`` and the
+decision threshold chosen by cross-validation on train). With the filter, candidates go down to its lower
+``min_p`` and the filter's probability becomes the frame's confidence; without the file, frames are kept on
+the lexicon threshold alone (``MIN_P``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
 LEXICON = "cues.tsv"
-MIN_P = 0.4  # P(cue | form) a word needs to be a cue candidate (chosen on a train slice)
+FILTER = "frames-v1.json"
+MIN_P = 0.4  # P(cue | form) a word needs to be a cue candidate without the frame filter (chosen on a train slice)
+COLLECT_MIN_P = 0.1  # candidates while collecting training frames for the filter
 MIN_COUNT = 5  # times seen as a cue in train
 _EXCLUDE = ("ner", "trainable_lemmatizer", "morphologizer")
 _SUBJECTS = frozenset({"nsubj", "nsubj:pass", "csubj"})
@@ -41,6 +56,60 @@ class Frame:
     source: tuple[int, int] | None
     p: float  # P(cue | form) of the cue word
     inherit: bool = False  # no subject anywhere: the speaker continues the previous attribution
+    features: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    prob: float | None = None  # the frame filter's P(attribution), when it ran
+
+
+@dataclass(frozen=True)
+class FrameFilter:
+    """A binary logistic regression over frame features (see the module docstring)."""
+
+    weights: dict[str, float]
+    intercept: float
+    threshold: float
+    min_p: float
+    meta: dict[str, Any]
+
+    def prob(self, features: dict[str, float]) -> float:
+        z = self.intercept + sum(self.weights.get(k, 0.0) * v for k, v in features.items())
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+@lru_cache(maxsize=1)
+def frame_filter() -> FrameFilter | None:
+    """The shipped frame filter, or None when the package has none (frames then pass on ``MIN_P``)."""
+    path = files("storytrace") / "resources" / "quotes" / FILTER
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return FrameFilter(weights=data["weights"], intercept=float(data["intercept"]),
+                       threshold=float(data["threshold"]), min_p=float(data["min_p"]),
+                       meta={k: v for k, v in data.items() if k != "weights"})
+
+
+_COLLECTING: list[bool] = []  # non-empty inside ``collecting()``
+
+
+@contextmanager
+def collecting() -> Iterator[None]:
+    """Training mode: candidates down to ``COLLECT_MIN_P`` and every frame kept, with its features.
+
+    ``training/quotes/frames.py`` runs the quotation extractor inside this to gather the frames the filter
+    learns from (each parse-layer attribution carries its ``Frame`` in ``notes["frame"]``).
+    """
+    _COLLECTING.append(True)
+    try:
+        yield
+    finally:
+        _COLLECTING.pop()
+
+
+def candidate_min_p() -> float:
+    """The P(cue | form) a word needs to be parsed as a cue candidate, as things stand."""
+    if _COLLECTING:
+        return COLLECT_MIN_P
+    model = frame_filter()
+    return model.min_p if model is not None else MIN_P
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +128,7 @@ def lexicon() -> dict[str, float]:
 
 def is_candidate(word: str, *, min_p: float | None = None) -> bool:
     """Whether a word form is a likely cue word."""
-    return lexicon().get(word.lower().replace("’", "'"), 0.0) >= (MIN_P if min_p is None else min_p)
+    return lexicon().get(word.lower().replace("’", "'"), 0.0) >= (candidate_min_p() if min_p is None else min_p)
 
 
 def _nlp() -> Any:
@@ -157,20 +226,81 @@ def _cue_tokens(verb: Any) -> list[Any]:
     return run
 
 
-def _complement(verb: Any, after: int) -> tuple[int, int] | None:
-    """The verb's complements after the cue: its objects and clausal complements, else its first oblique."""
+def _complement(verb: Any, after: int) -> tuple[tuple[int, int] | None, str]:
+    """The verb's complements after the cue: its objects and clausal complements, else its first oblique;
+    with the relation of the first one."""
     kids = [c for c in verb.children if c.i > after and c.dep_ in _COMPLEMENTS]
     if not kids:
         kids = [c for c in verb.children if c.i > after and c.dep_ == "obl"][:1]
     if not kids:
-        return None
-    return _edges(list(verb.doc[kids[0].left_edge.i:kids[-1].right_edge.i + 1]))
+        return None, ""
+    return _edges(list(verb.doc[kids[0].left_edge.i:kids[-1].right_edge.i + 1])), kids[0].dep_
+
+
+_PRONOUNS = frozenset("i you he she it we they this that who".split())
+_CONTENT_OPENERS = frozenset("to that for about if whether on of with in by".split())
+
+
+def _bucket(n: int, edges: tuple[int, ...]) -> str:
+    return next((f"<={e}" for e in edges if n <= e), f">{edges[-1]}")
+
+
+def features(verb: Any, cue: list[Any], subj: Any | None, holder: Any, how: str,
+             content: tuple[int, int], source: tuple[int, int] | None, p: float) -> dict[str, float]:
+    """What the frame filter reads of one frame (offsets relative to ``verb.doc``)."""
+    doc = verb.doc
+    form = verb.text.lower().replace("’", "'")
+    inside = [t for t in doc if content[0] <= t.idx < content[1]]
+    n_words = sum(1 for t in inside if t.is_alpha)
+    if subj is None:
+        subject = "none"
+    elif holder is not verb:
+        subject = "inherited"
+    elif subj.tag_ == "PRP" or subj.text.lower() in _PRONOUNS:
+        subject = "pron:" + subj.text.lower()
+    else:
+        words = _subtree(subj)
+        subject = "proper" if any(t.tag_ in {"NNP", "NNPS"} for t in words) else "common"
+        if len(words) > 6:
+            subject += ":long"
+    first = inside[0].text.lower() if inside else ""
+    out = {
+        "bias_logit_p": math.log(max(p, 1e-3) / max(1 - p, 1e-3)),
+        f"form={form}": 1.0,
+        f"tag={verb.tag_}": 1.0,
+        f"dep={verb.dep_}": 1.0,
+        f"how={how}": 1.0,
+        f"form|how={form}|{how}": 1.0,
+        f"subject={subject}": 1.0,
+        f"subject|how={subject.split(':')[0]}|{how}": 1.0,
+        f"content_words{_bucket(n_words, (2, 4, 8, 16, 32))}": 1.0,
+        f"content_opens={first if first in _CONTENT_OPENERS else 'other'}": 1.0,
+        f"cue_words={len(cue)}": 1.0,
+    }
+    kids = {c.dep_ for c in verb.children}
+    for dep in ("neg", "aux:pass", "mark", "advmod", "obj", "iobj", "xcomp"):
+        if dep in kids:
+            out[f"child={dep}"] = 1.0
+    if any(c.dep_ == "aux" and c.tag_ == "MD" for c in verb.children):
+        out["modal"] = 1.0
+    if any(t.text in {"“", "”", '"'} for t in inside):
+        out["quoted_content"] = 1.0
+    if source is None:
+        out["no_source"] = 1.0
+    if verb.i == 0 or all(t.is_punct or t.is_space for t in doc[:verb.i]):
+        out["sentence_initial"] = 1.0
+    return out
 
 
 def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = None) -> list[Frame]:
-    """Attributions of a parsed sentence whose cue verb is a token index in ``wanted``."""
+    """Attributions of a parsed sentence whose cue verb is a token index in ``wanted``.
+
+    With the frame filter (and not ``collecting()``), a frame is kept when the filter's probability reaches
+    its threshold; ``prob`` carries that probability.
+    """
     table = lexicon()
-    min_p = MIN_P if min_p is None else min_p
+    min_p = candidate_min_p() if min_p is None else min_p
+    model = None if _COLLECTING else frame_filter()
     out: list[Frame] = []
     for tok in doc:
         if tok.i not in wanted:
@@ -186,6 +316,7 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
             holder = holder.head
             subj = _subject(holder)
         content_span: tuple[int, int] | None = None
+        how = "before"
         if tok.dep_ in {"parataxis", "ccomp"} and tok.head.i < tok.i and not any(
                 c.dep_ == "ccomp" for c in tok.children):
             # "A, X said." : the clause before the cue
@@ -194,9 +325,9 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
         if content_span is None:
             comp = next((c for c in tok.children if c.dep_ == "ccomp"), None)
             if comp is not None:
-                content_span = _edges(_subtree(comp))
+                content_span, how = _edges(_subtree(comp)), "ccomp"
             else:
-                content_span = _complement(tok, cue[-1].i)
+                content_span, how = _complement(tok, cue[-1].i)
         if content_span is None:
             continue
         n_words = sum(1 for t in doc if content_span[0] <= t.idx < content_span[1] and t.is_alpha)
@@ -210,11 +341,17 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
         if source is None and subj is None and holder is tok:
             # no subject: a passive or imperative use; not an attribution we can tell apart
             continue
+        feats = features(tok, cue, subj, holder, how, content_span, source, p)
+        prob = model.prob(feats) if model is not None else None
+        if model is not None and prob is not None and prob < model.threshold:
+            continue
         out.append(Frame(
             cue=(offset + cue[0].idx, offset + cue[-1].idx + len(cue[-1].text)),
             cue_form=form,
             content=(offset + content_span[0], offset + content_span[1]),
             source=(offset + source[0], offset + source[1]) if source else None,
             p=p,
+            features=feats if _COLLECTING else {},
+            prob=prob,
         ))
     return out

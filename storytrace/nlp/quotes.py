@@ -604,9 +604,10 @@ def _parse_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]
         for fr in attribution.frames(doc, s_start, wanted):
             content = fr.content
             kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
+            confidence = fr.prob if fr.prob is not None else 0.4 + 0.3 * fr.p
             out.append(Found(kind, [content], cue=fr.cue, cue_lemma=_lemma(fr.cue_form) or fr.cue_form,
-                             source=fr.source, confidence=round(0.4 + 0.3 * fr.p, 3),
-                             via="source" if fr.source else ""))
+                             source=fr.source, confidence=round(confidence, 3),
+                             via="source" if fr.source else "", notes={"frame": fr}))
     return out
 
 
