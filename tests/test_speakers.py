@@ -67,6 +67,15 @@ def test_named_spokesman_is_not_anonymous() -> None:
     assert q.anonymous and q.speaker is None
 
 
+def test_a_description_with_the_name_in_apposition_resolves_to_the_name() -> None:
+    for text in ("The group’s spokesman, John Smith, said: “We are ready for this fight and will win it.”",
+                 "“We are ready for this fight and will win it,” said the union’s general secretary, Manuel Cortes."):
+        q = speaker_of(text, "We are ready")
+        assert q.speaker in {"John Smith", "Manuel Cortes"} and not q.anonymous
+    q = speaker_of("A senior official, speaking in Washington, said: “We are ready for this fight.”", "We are ready")
+    assert q.anonymous and q.speaker is None  # "speaking in Washington" names nobody
+
+
 def test_pronoun_without_antecedent_is_unresolved_with_a_reason() -> None:
     q = speaker_of("“We will not stand down over this,” he said.", "We will not")
     assert q.speaker is None and "pronoun" in q.unresolved_reason

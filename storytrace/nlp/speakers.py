@@ -269,6 +269,21 @@ def _role_named(text: str, head: str, names: _Names) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+_APPOSITIVE_NAME = re.compile(r",[ \t\xa0]+((?:[A-Z][\w'’.-]*[ \t\xa0]+){1,3}[A-Z][\w'’-]+)[ \t\xa0]*(?:[,(.;:!?\u201d\u0022]|$)")
+
+
+def _appositive_name(text: str, end: int, names: _Names) -> str | None:
+    """The person a description names right after it: "the campaign manager, Rich Beeson, said"."""
+    m = _APPOSITIVE_NAME.match(text, end, min(len(text), end + 80))
+    if m is None:
+        return None
+    words = name_part(m.group(1))
+    if len(words) < 2:
+        return None
+    canonical, _why = names.canonical(words)
+    return canonical if canonical and names.is_person(canonical) else None
+
+
 def resolve(text: str, found: list[Found]) -> list[Resolution]:
     """Resolve the source of each found attribution (in text order) to a speaker; one result per item."""
     names = _Names(text)
@@ -345,6 +360,10 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
     if low in {"i", "you"}:
         return Resolution(None, reason=f"pronoun {mention!r} inside reported speech")
     words = name_part(mention)
+    comma = mention.find(",")
+    at = f.source[0] + comma if comma > 0 else f.source[1]  # the name may be inside the mention or after it
+    if not words and (named := _appositive_name(text, at, names)):
+        return Resolution(named, confidence=0.85)  # "Rubio's deputy campaign manager, Rich Beeson, who ..."
     if not words and _ANONYMOUS.search(re.split(r"\b(?:close to|for|of|from|at|with)\b", mention)[0]):
         return Resolution(None, anonymous=True, reason="anonymous source", confidence=1.0, person=True)
     if words:
