@@ -100,7 +100,8 @@ def cmd_train(args: argparse.Namespace) -> Path:
     if args.resume:  # continue a checkpoint: its components are sourced, not initialised
         overrides["paths.base"] = str(args.resume.resolve())
     config = RESUME_CONFIG if args.resume and args.config == CONFIG else args.config
-    cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(run)]
+    cmd = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(run),
+           "--code", str(HERE / "callbacks.py")]
     for key, value in overrides.items():
         cmd += [f"--{key}", value]
     _log("running: " + " ".join(cmd))
