@@ -269,7 +269,8 @@ def _role_named(text: str, head: str, names: _Names) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-_APPOSITIVE_NAME = re.compile(r",[ \t\xa0]+((?:[A-Z][\w'’.-]*[ \t\xa0]+){1,3}[A-Z][\w'’-]+)[ \t\xa0]*(?:[,(.;:!?\u201d\u0022]|$)")
+_APPOSITIVE_NAME = re.compile(r",[ \t\xa0]+((?:[A-Z][\w'’.-]*[ \t\xa0]+){1,3}[A-Z][\w'’-]+)"  # ", Rich Beeson"
+                              r"[ \t\xa0]*(?:[,(.;:!?\u201d\u0022]|$)")  # then a comma, stop, quote mark or the end
 
 
 def _appositive_name(text: str, end: int, names: _Names) -> str | None:
@@ -362,8 +363,8 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
     words = name_part(mention)
     comma = mention.find(",")
     at = f.source[0] + comma if comma > 0 else f.source[1]  # the name may be inside the mention or after it
-    if not words and (named := _appositive_name(text, at, names)):
-        return Resolution(named, confidence=0.85)  # "Rubio's deputy campaign manager, Rich Beeson, who ..."
+    if not words and (appositive := _appositive_name(text, at, names)):
+        return Resolution(appositive, confidence=0.85)  # "Rubio's deputy campaign manager, Rich Beeson, who ..."
     if not words and _ANONYMOUS.search(re.split(r"\b(?:close to|for|of|from|at|with)\b", mention)[0]):
         return Resolution(None, anonymous=True, reason="anonymous source", confidence=1.0, person=True)
     if words:
