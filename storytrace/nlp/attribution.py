@@ -265,7 +265,7 @@ def features(verb: Any, cue: list[Any], subj: Any | None, holder: Any, how: str,
             subject += ":long"
     first = inside[0].text.lower() if inside else ""
     out = {
-        "bias_logit_p": math.log(max(p, 1e-3) / max(1 - p, 1e-3)),
+        "logit_p": math.log(max(p, 1e-3) / max(1 - p, 1e-3)),
         f"form={form}": 1.0,
         f"tag={verb.tag_}": 1.0,
         f"dep={verb.dep_}": 1.0,
@@ -341,9 +341,9 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
         if source is None and subj is None and holder is tok:
             # no subject: a passive or imperative use; not an attribution we can tell apart
             continue
-        feats = features(tok, cue, subj, holder, how, content_span, source, p)
+        feats = features(tok, cue, subj, holder, how, content_span, source, p) if model or _COLLECTING else {}
         prob = model.prob(feats) if model is not None else None
-        if model is not None and prob is not None and prob < model.threshold:
+        if prob is not None and model is not None and prob < model.threshold:
             continue
         out.append(Frame(
             cue=(offset + cue[0].idx, offset + cue[-1].idx + len(cue[-1].text)),
