@@ -174,13 +174,13 @@ def run(data: Path, *, sizes: list[int], engines: list[str], stages: list[str] |
     """
     if work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
-        return _run(data, sizes, engines, stages, progress, work_dir)
+        return _run(data, sizes, engines, stages, progress, work_dir, keep=True)
     with tempfile.TemporaryDirectory(prefix="storytrace-scale-") as tmp:
-        return _run(data, sizes, engines, stages, progress, None, Path(tmp))
+        return _run(data, sizes, engines, stages, progress, Path(tmp), keep=False)
 
 
 def _run(data: Path, sizes: list[int], engines: list[str], stages: list[str] | None, progress: Path | None,
-         keep: Path | None, tmp: Path | None = None) -> dict[str, Any]:
+         base: Path, *, keep: bool) -> dict[str, Any]:
     for engine in engines:
         if not re.fullmatch(r"(local|spark)[1-9]\d*", engine):
             raise BenchmarkError(f"unknown engine {engine!r}: use localN or sparkN, e.g. local2,spark2")
@@ -189,17 +189,15 @@ def _run(data: Path, sizes: list[int], engines: list[str], stages: list[str] | N
         "stages": stages or "all per-article stages",
         "runs": {},
     }
-    base = keep or tmp
-    assert base is not None
     for size in sizes:
         corpus_path = base / f"corpus-{size}.jsonl"
-        if keep is None or not corpus_path.is_file():
+        if not keep or not corpus_path.is_file():
             write_corpus(data, size, corpus_path.with_suffix(".part"))
             os.replace(corpus_path.with_suffix(".part"), corpus_path)
         for engine in engines:
             work = base / f"{engine}-{size}"
-            resumable = keep is not None and engine.startswith("local")
-            if keep is not None and not resumable and work.exists():
+            resumable = keep and engine.startswith("local")
+            if keep and not resumable and work.exists():
                 shutil.rmtree(work)  # a Spark job starts over: it writes its whole output in one go
             work.mkdir(exist_ok=resumable)
             sitting = (work / f"sitting-{1 + max(map(_sitting_number, work.glob('sitting-*.json')), default=0)}"
@@ -210,7 +208,7 @@ def _run(data: Path, sizes: list[int], engines: list[str], stages: list[str] | N
             out["runs"].setdefault(str(size), {})[engine] = figures
             if progress is not None:  # figures so far, should a later run take the machine down
                 progress.write_text(json.dumps(out, indent=1))
-        if keep is None:
+        if not keep:
             corpus_path.unlink()
     out["machine"]["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     out["derived"] = derive(out["runs"])
