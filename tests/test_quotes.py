@@ -331,3 +331,22 @@ def test_quotations_do_not_depend_on_whether_the_entities_stage_ran_first() -> N
     own = attribution._nlp().get_pipe("tok2vec")
     encoded = next(iter(own.pipe([attribution._nlp().make_doc(text)])))
     assert numpy.allclose(encoded.tensor, shared_doc.tensor, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_the_frame_filter_recipe_runs_on_a_train_slice(tmp_path: Path) -> None:
+    """training/quotes/frames.py end to end on 8 train articles: collect, cross-validate, choose, write."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    require_data("polnear")
+    out = tmp_path / "frames.json"
+    subprocess.run([sys.executable, str(ROOT / "training" / "quotes" / "frames.py"), "--limit", "8", "--folds", "2",
+                    "--out", str(out)], check=True, cwd=ROOT, capture_output=True)
+    model = json.loads(out.read_text())
+    assert model["trained_on"].startswith("PolNeAR train, 8 articles") and model["frames"] > 0
+    assert model["min_p"] in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4) and 0 < model["threshold"] < 1
+    assert "logit_p" in model["weights"]
