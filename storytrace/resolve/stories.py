@@ -179,18 +179,24 @@ class StoryClusterer:
         norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
         return {t: w / norm for t, w in top if w > 0}
 
-    def add(self, doc: Doc) -> Assignment:
-        opts = self.options
+    def _look_up(self, doc: Doc) -> tuple[dict[str, float], Counter[int]]:
+        """The article's term vector, and the live stories sharing its top terms or names (with counts);
+        moves the clock to the article's day, retiring stories gone quiet."""
         vec = self._vector(doc)
         if doc.day is not None:
             self.today = doc.day if self.today is None else max(self.today, doc.day)
             if self.n % 256 == 0:
                 self._retire()
         hits: Counter[int] = Counter()
-        for t in sorted(vec, key=lambda t: -vec[t])[: opts.query_terms]:
+        for t in sorted(vec, key=lambda t: -vec[t])[: self.options.query_terms]:
             hits.update(self.term_index.get(t, ()))
         for name in doc.names:
             hits.update(self.name_index.get(name, ()))
+        return vec, hits
+
+    def add(self, doc: Doc) -> Assignment:
+        opts = self.options
+        vec, hits = self._look_up(doc)
         best: tuple[float, int, str] | None = None
         for sid, _ in hits.most_common(opts.max_candidates):
             story = self.stories[sid]

@@ -80,16 +80,7 @@ class EmbeddingClusterer(StoryClusterer):
 
     def add_with(self, doc: Doc, v: np.ndarray) -> Assignment:
         opts = self.options
-        vec = self._vector(doc)
-        if doc.day is not None:
-            self.today = doc.day if self.today is None else max(self.today, doc.day)
-            if self.n % 256 == 0:
-                self._retire()
-        hits: Counter[int] = Counter()
-        for t in sorted(vec, key=lambda t: -vec[t])[: opts.query_terms]:
-            hits.update(self.term_index.get(t, ()))
-        for name in doc.names:
-            hits.update(self.name_index.get(name, ()))
+        vec, hits = self._look_up(doc)
         candidates = [sid for sid, _ in hits.most_common(opts.max_candidates)]
         if self.extra:
             near = self.vectors.nearest(v, doc.day, k=self.extra, window=self.window, upto=self._next)
