@@ -383,6 +383,8 @@ def test_load_split_picks_the_first_annotation_and_the_outlet(tmp_path: Path) ->
         assert [len(a.attributions) for a in articles] == [3, 1]
         assert articles[0].annotations == 2
     assert len(load_split(root, "dev", limit=1)) == 1
+    assert [a.name for a in load_split(root, "dev", fold=(1, 2))] == ["zeta_2016-10-02_b"]
+    assert [a.name for a in load_split(root, "dev", fold=(1, 2), rest=True)] == ["nyt_2016-10-01_a"]
     with pytest.raises(BenchmarkError, match="no PolNeAR split 'test'"):
         load_split(tmp_path, "test")
 

@@ -350,3 +350,44 @@ def test_the_frame_filter_recipe_runs_on_a_train_slice(tmp_path: Path) -> None:
     assert model["trained_on"].startswith("PolNeAR train, 8 articles") and model["frames"] > 0
     assert model["min_p"] in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4) and 0 < model["threshold"] < 1
     assert "logit_p" in model["weights"]
+
+
+def test_tagger_spans_become_attributions_joined_to_the_nearest_cue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tagger layer's assembly: contents join the nearest cue of their paragraph (two around one cue are one
+    attribution's fragments), the cue the nearest source; a content with no cue in its paragraph is dropped."""
+    from storytrace.nlp import quotes as q
+    from storytrace.nlp import quotespans
+
+    text = ("The plan had failed, the minister told reporters, and it would fail again.\n\n"
+            "Officials were worried about the cost.")
+
+    def at(piece: str, label: str) -> tuple[int, int, str]:
+        start = text.index(piece)
+        return start, start + len(piece), label
+
+    tagged = [at("The plan had failed", "CONTENT"), at("the minister", "SOURCE"), at("told", "CUE"),
+              at("and it would fail again.", "CONTENT"), at("Officials were worried about the cost.", "CONTENT")]
+    monkeypatch.setattr(quotespans, "spans", lambda _text, _paras: tagged)
+    paras = [q._Paragraph(text, s, e, open_at_start=False) for s, e in q.paragraphs(text)]
+    found = q._tagger_layer(text, paras, taken=[])
+    assert len(found) == 1
+    f = found[0]
+    assert [text[s:e] for s, e in f.fragments] == ["The plan had failed", "and it would fail again."]
+    assert f.cue is not None and text[f.cue[0]:f.cue[1]] == "told" and f.cue_lemma == "tell"
+    assert f.source is not None and text[f.source[0]:f.source[1]] == "the minister"
+    assert f.kind == "indirect"
+    # spans inside what another layer took are left alone
+    assert q._tagger_layer(text, paras, taken=[(0, 50)]) == []
+
+
+def test_a_tagger_trained_on_another_backbone_is_refused(tmp_path: Path) -> None:
+    import json
+
+    from storytrace.errors import ModelError
+    from storytrace.nlp import quotespans
+
+    assert quotespans.head(str(tmp_path)) is None  # nothing shipped there: the layer stays off
+    (tmp_path / "meta.json").write_text(json.dumps({"storytrace_backbone": {"name": "storytrace_en",
+                                                                            "version": "0.0.1"}}))
+    with pytest.raises(ModelError, match="retrain it"):
+        quotespans.head(str(tmp_path))

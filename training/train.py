@@ -35,6 +35,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 CONFIG = HERE / "configs" / "efficiency.cfg"
 RESUME_CONFIG = HERE / "configs" / "resume.cfg"  # efficiency.cfg with every component sourced from --resume
 MODEL_DIR = REPO / "storytrace" / "resources" / "model"
+SPACY_RANGE = ">=3.8.0,<3.9.0"  # the spaCy releases a packaged model declares it loads in
 
 # --tiny: a small model on a slice, to prove the recipe runs end to end in a few minutes.
 TINY_OVERRIDES = {
@@ -145,9 +146,14 @@ def cmd_package(args: argparse.Namespace) -> Path:
             key = line.split(" = ")[0]
             lines[i] = f'{key} = "training/corpus/{key}.spacy"'
     config.write_text("\n".join(lines) + "\n")
+    import spacy
+
     meta_path = target / "meta.json"
     meta = json.loads(meta_path.read_text())
-    meta.update({"name": "storytrace_en", "version": args.version, "sources": _sources()})
+    meta.update({"name": "storytrace_en", "version": args.version, "sources": _sources(),
+                 # spaCy writes the version it ran (3.8.x); the weights load in any 3.8 release, and the project
+                 # pins an earlier 3.8 (pyproject.toml: later wheels run the parser and NER 3-10x slower).
+                 "spacy_version": SPACY_RANGE, "trained_with_spacy": spacy.about.__version__})
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
     _log(f"packaged {model} -> {target} ({size / 1e6:.1f} MB)")

@@ -143,10 +143,13 @@ def parse_ann(ann: str, text: str, *, where: str = "") -> tuple[GoldAttribution,
     return tuple(found)
 
 
-def load_split(data: Path, split: str, *, limit: int | None = None) -> list[GoldArticle]:
+def load_split(data: Path, split: str, *, limit: int | None = None,
+               fold: tuple[int, int] | None = None, rest: bool = False) -> list[GoldArticle]:
     """Read a split's articles in name order, each with the first of its annotations in sort order.
 
-    ``data`` is the polnear folder or the data folder holding it; ``limit`` keeps the first N articles.
+    ``data`` is the polnear folder or the data folder holding it; ``limit`` keeps the first N articles;
+    ``fold=(k, n)`` keeps the articles whose place in name order is k modulo n (names sort by outlet, so
+    every fold mixes the outlets); with ``rest`` it keeps all the others instead.
     """
     root = resolve_root(data, split)
     by_article: dict[str, list[Path]] = {}
@@ -158,7 +161,11 @@ def load_split(data: Path, split: str, *, limit: int | None = None) -> list[Gold
     if not by_article:
         raise BenchmarkError(f"no .ann files in {root / split / 'attributions'}")
     outlets = _outlets(root, split)
-    names = sorted(by_article)[:limit] if limit else sorted(by_article)
+    names = sorted(by_article)
+    if fold is not None:
+        k, n = fold
+        names = [name for i, name in enumerate(names) if (i % n == k) != rest]
+    names = names[:limit] if limit else names
     articles: list[GoldArticle] = []
     for name in names:
         anns = by_article[name]

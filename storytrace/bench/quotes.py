@@ -91,17 +91,19 @@ def analysis_speed(texts: list[str], *, processes: int) -> dict[str, float]:
 
 
 def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = None,
-        extractor: Extractor | None = None, speed: bool = True) -> dict[str, Any]:
+        fold: tuple[int, int] | None = None, extractor: Extractor | None = None,
+        speed: bool = True) -> dict[str, Any]:
     """Score ``extractor`` on a PolNeAR split; return JSON-serialisable figures.
 
     ``data`` is the polnear folder or the data folder holding it; ``limit`` scores the first N articles
-    in name order.
+    in name order; ``fold`` scores one part of the split (``load_split``): the quotation tagger keeps part
+    of ``train`` back this way to choose how its spans join the rules.
     """
     if extractor is None:
         name, extractor = default_extractor()
     else:
         name = _name(extractor)
-    articles = load_split(data, split, limit=limit)
+    articles = load_split(data, split, limit=limit, fold=fold)
     total = quote_scoring.Tally()
     by_outlet: dict[str, quote_scoring.Tally] = {}
     seconds = 0.0

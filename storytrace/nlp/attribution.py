@@ -149,6 +149,18 @@ def share(doc: Any) -> None:
         _SHARED[doc.text] = doc
 
 
+def encode(text: str) -> Any:
+    """A Doc of the whole text with the shipped tok2vec's rows in ``doc.tensor``: the one ``share`` offered for
+    this text, else a new encoding (the same rows: same tokenizer, same weights)."""
+    nlp = _nlp()
+    tok2vec = nlp.get_pipe("tok2vec")
+    whole = _SHARED.get(text)
+    if whole is None or whole.tensor.shape[1] != tok2vec.model.get_dim("nO"):
+        whole = next(iter(tok2vec.pipe([nlp.make_doc(text)])))
+        share(whole)
+    return whole
+
+
 def parse(text: str, spans: list[tuple[int, int]]) -> list[Any]:
     """Parse the sentences ``text[s:e]`` with the shipped pipeline (tagger + parser only).
 
@@ -163,9 +175,7 @@ def parse(text: str, spans: list[tuple[int, int]]) -> list[Any]:
         return []
     nlp = _nlp()
     tok2vec = nlp.get_pipe("tok2vec")
-    whole = _SHARED.get(text)
-    if whole is None or whole.tensor.shape[1] != tok2vec.model.get_dim("nO"):
-        whole = next(iter(tok2vec.pipe([nlp.make_doc(text)])))
+    whole = encode(text)
     docs = []
     for s, e in spans:
         span = whole.char_span(s, e, alignment_mode="expand")

@@ -136,6 +136,10 @@ _STRAIGHT = '"'
 
 
 RULE_CUES = True  # run the rule cue layer before the parse layer (the parse layer takes the cues it leaves)
+# How the span tagger (``quotespans``) joins the layers: "off"; "first" (its attributions outside direct quotes,
+# then the cue and parse layers on what it left); "last" (every other layer, then the tagger where they found
+# nothing). No head ships yet (tagger-v1 scored below the rule layers: docs/benchmarks.md), so it is "off".
+TAGGER = "off"
 
 
 @dataclass
@@ -568,15 +572,76 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
         open_quote = para.left_open
     del open_quote
     _merge_interrupted(text, found, paras)
+    taken = list(direct_spans)
+    if parse and TAGGER == "first":
+        try:
+            tagged = _tagger_layer(text, paras, direct_spans)
+        except ModelError:
+            tagged = []  # no backbone, or a tagger trained on another one: the rule layers (entities says why)
+        found += tagged
+        taken += [span for f in tagged for span in f.fragments]
     if RULE_CUES:
-        found += _cue_layer(text, paras, direct_spans)
+        found += _cue_layer(text, paras, taken)
     if parse:
         try:
-            found += _parse_layer(text, paras, direct_spans, found)
+            found += _parse_layer(text, paras, taken, found)
+            if TAGGER == "last":
+                covered = taken + [span for f in found for span in f.fragments] + [f.cue for f in found if f.cue]
+                found += _tagger_layer(text, paras, covered)
         except ModelError:
             pass  # no model shipped: rules only (the entities stage says why)
     found.sort(key=lambda f: f.start)
     return found
+
+
+def _cue_lemma(cue: str) -> str:
+    """The reporting verb's lemma of a cue ("has claimed" -> "claim"), else its last word."""
+    words = cue.lower().split()
+    return next((_LEMMA[w] for w in words if w in _LEMMA), words[-1] if words else "")
+
+
+# -- tagger layer: spans from the trained head ----------------------------------------------------------
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Characters between two spans (0 when they touch or overlap)."""
+    return max(0, max(a[0], b[0]) - min(a[1], b[1]))
+
+
+def _tagger_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]]) -> list[Found]:
+    """Attributions assembled from the span tagger's CONTENT, CUE and SOURCE spans outside ``taken``.
+
+    Each content joins the nearest cue of its paragraph (contents sharing a cue are one attribution's
+    fragments: ``“A,” he said, “B”``), and the cue the nearest source of its paragraph that is no content.
+    A content with no cue in its paragraph is dropped: the tagger's contents alone are not attributions.
+    """
+    from storytrace.nlp import quotespans
+
+    index = _Spans(taken)
+    tagged = quotespans.spans(text, [(p.start, p.end) for p in paras])
+    out: list[Found] = []
+    for para in paras:
+        mine = [(s, e, label) for s, e, label in tagged if para.start <= s < para.end
+                and not index.overlaps((s, e))]
+        contents = [(s, e) for s, e, label in mine if label == "CONTENT"]
+        cues = [(s, e) for s, e, label in mine if label == "CUE"]
+        sources = [(s, e) for s, e, label in mine if label == "SOURCE"]
+        if not contents or not cues:
+            continue
+        by_cue: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for content in contents:
+            cue = min(cues, key=lambda c: (_gap(c, content), c[0]))
+            by_cue.setdefault(cue, []).append(content)
+        for cue, fragments in sorted(by_cue.items(), key=lambda kv: kv[1][0]):
+            near = [s for s in sources if not any(_gap(s, f) == 0 and s[0] < f[1] and f[0] < s[1]
+                                                  for f in fragments)]
+            source = min(near, key=lambda s: (_gap(s, cue), s[0])) if near else None
+            marks = [para.has_mark(f) for f in fragments]
+            kind = "partial" if any(marks) else "indirect"
+            if all(marks) and all(text[f[0]] in _OPEN_MARKS + _STRAIGHT for f in fragments):
+                kind = "direct"
+            out.append(Found(kind, sorted(fragments), cue=cue, cue_lemma=_cue_lemma(text[cue[0]:cue[1]]),
+                             source=source, confidence=0.6 if source else 0.45,
+                             via="source" if source else "", notes={"tagger": True}))
+    return out
 
 
 # -- parse layer: the cues the rules do not read ------------------------------------------------------

@@ -26,8 +26,8 @@ Three spaCy components, registered here and added by ``storytrace.nlp.load``:
 Both follow spaCy's habit: ``find(doc)`` computes, ``set_annotations(doc, found)`` writes.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: spaCy 3.8.2-3.8.6 (pinned) validates a factory's arguments
+# from its annotations at run time, and string annotations fail there.
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib.resources import files

@@ -5,7 +5,9 @@
 One ``Doc`` per paragraph (a run of non-blank lines), tokenised by ``spacy.blank("en")``, with the roles
 of every attribution as entity spans labelled CONTENT, CUE and SOURCE (a discontinuous content gives one
 CONTENT span per fragment). One annotation per article (the first ``.ann`` in sort order, as the
-benchmark scores). Writes ``train.spacy`` and ``dev.spacy``; the data never enters the repository.
+benchmark scores). Writes ``train.spacy`` (PolNeAR train without its tune part), ``tune.spacy`` (every
+sixth train article in name order: ``TUNE``, kept back to choose checkpoints and how the tagger's spans
+join the rule layers) and ``dev.spacy``; the data never enters the repository.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from storytrace.bench.attributions import load_split  # noqa: E402
 
+TUNE = (0, 6)  # load_split(fold=TUNE): the part of train the tagger does not learn from
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")
 
 
@@ -32,11 +35,12 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _PARAGRAPH.finditer(text) if m.group().strip()]
 
 
-def convert(data: Path, split: str, out: Path) -> dict[str, int]:
+def convert(data: Path, split: str, out: Path, *, name: str | None = None,
+            fold: tuple[int, int] | None = None, rest: bool = False) -> dict[str, int]:
     nlp = spacy.blank("en")
     bin_ = DocBin(store_user_data=False)
     counts = {"articles": 0, "docs": 0, "CONTENT": 0, "CUE": 0, "SOURCE": 0, "dropped": 0}
-    for article in load_split(data, split):
+    for article in load_split(data, split, fold=fold, rest=rest):
         counts["articles"] += 1
         pieces: list[tuple[int, int, str]] = []
         for att in article.attributions:
@@ -63,7 +67,7 @@ def convert(data: Path, split: str, out: Path) -> dict[str, int]:
             bin_.add(doc)
             counts["docs"] += 1
     out.mkdir(parents=True, exist_ok=True)
-    bin_.to_disk(out / f"{split}.spacy")
+    bin_.to_disk(out / f"{name or split}.spacy")
     return counts
 
 
@@ -72,8 +76,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=REPO / "training" / "corpus" / "quotes")
     args = parser.parse_args()
-    for split in ("train", "dev"):
-        print(split, convert(args.data, split, args.out), flush=True)
+    print("train", convert(args.data, "train", args.out, fold=TUNE, rest=True), flush=True)
+    print("tune", convert(args.data, "train", args.out, name="tune", fold=TUNE), flush=True)
+    print("dev", convert(args.data, "dev", args.out), flush=True)
 
 
 if __name__ == "__main__":
