@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 MONTHS = {
@@ -604,7 +605,16 @@ _ORDINAL_WORDS = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth
 
 
 def scan(text: str) -> list[Found]:
-    """Find every time expression; overlapping candidates resolve to the longest."""
+    """Find every time expression; overlapping candidates resolve to the longest.
+
+    The ``dates`` stage scans each article twice (publication-date inference, then the timeline's ``find``), so
+    the last few texts' results are kept (``Found`` is frozen; each caller gets its own list).
+    """
+    return list(_scan(text))
+
+
+@lru_cache(maxsize=4)
+def _scan(text: str) -> tuple[Found, ...]:
     candidates: list[Found] = []
     for regex, reader in _PATTERNS:
         for m in regex.finditer(text):
@@ -637,7 +647,7 @@ def scan(text: str) -> list[Found]:
                 direction = 0  # a bare month with no tense cue in its sentence: the nearest one is meant
             f = Found(f.start, f.end, f.text, _replace(f.ref, direction=direction, by_tense=True))
         out.append(f)
-    return out
+    return tuple(out)
 
 
 def _replace(ref: Ref, **changes: Any) -> Ref:
