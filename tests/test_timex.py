@@ -88,3 +88,25 @@ def test_bench_timex_smoke() -> None:
     data = require_data("tempeval3")
     figures = bench.run(data, split="train", limit=5)
     assert figures["documents"] == 5 and 0 < figures["value"]["f1"] <= 1
+
+
+def test_each_pattern_gate_matches_inside_every_match_of_its_pattern(seed_texts: dict[str, str]) -> None:
+    """A pattern is skipped on texts without its gate, which is safe only if the gate is found inside every
+    match of the pattern: checked on phrases made for the gated patterns and on the seed articles."""
+    phrases = ("three and a half years", "2 1/2 years", "two weeks ago", "a year earlier", "three days from now",
+               "4 in the morning", "six in the evening", "mid-afternoon", "evening yesterday", "morning today",
+               "nineteen ninety-one", "in the year two thousand", "two thousand and two,", "Christmas Day",
+               "New Year's Eve", "Valentine's Day", "Boxing Day", "Thanksgiving", "the year-earlier quarter",
+               "the latest period", "the quarter", "last summer", "the fall of 2015", "the 1990s", "the '60s",
+               "the current quarter", "noon on Monday", "midnight", "the fourth quarter of 2015",
+               "2015 third quarter", "the second-quarter")
+    texts = list(phrases) + list(seed_texts.values())
+    gated = [(regex, gate) for regex, _reader, gate in timex._PATTERNS if gate is not None]
+    assert len(gated) >= 10
+    hits = 0
+    for regex, gate in gated:
+        for text in texts:
+            for m in regex.finditer(text):
+                hits += 1
+                assert gate.search(m.group()), (regex.pattern[:60], m.group())
+    assert hits >= len(phrases)
