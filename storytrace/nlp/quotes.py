@@ -616,11 +616,14 @@ def _tagger_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int
     from storytrace.nlp import quotespans
 
     index = _Spans(taken)
-    tagged = quotespans.spans(text, [(p.start, p.end) for p in paras])
+    starts = [p.start for p in paras]
+    by_para: dict[int, list[tuple[int, int, str]]] = {}
+    for s, e, label in quotespans.spans(text, [(p.start, p.end) for p in paras]):
+        if not index.overlaps((s, e)):
+            by_para.setdefault(bisect_right(starts, s) - 1, []).append((s, e, label))
     out: list[Found] = []
-    for para in paras:
-        mine = [(s, e, label) for s, e, label in tagged if para.start <= s < para.end
-                and not index.overlaps((s, e))]
+    for k, mine in sorted(by_para.items()):
+        para = paras[k]
         contents = [(s, e) for s, e, label in mine if label == "CONTENT"]
         cues = [(s, e) for s, e, label in mine if label == "CUE"]
         sources = [(s, e) for s, e, label in mine if label == "SOURCE"]
@@ -631,8 +634,7 @@ def _tagger_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int
             cue = min(cues, key=lambda c: (_gap(c, content), c[0]))
             by_cue.setdefault(cue, []).append(content)
         for cue, fragments in sorted(by_cue.items(), key=lambda kv: kv[1][0]):
-            near = [s for s in sources if not any(_gap(s, f) == 0 and s[0] < f[1] and f[0] < s[1]
-                                                  for f in fragments)]
+            near = [s for s in sources if not _overlaps(s, fragments)]
             source = min(near, key=lambda s: (_gap(s, cue), s[0])) if near else None
             marks = [para.has_mark(f) for f in fragments]
             kind = "partial" if any(marks) else "indirect"
