@@ -148,7 +148,7 @@ class Timex:
         return data
 
 
-# -- patterns: (regex, reader) in priority order; longer matches win over shorter overlapping ones --------------
+# -- patterns: (regex, reader, gate) in priority order; longer matches win over shorter overlapping ones --------
 _Reader = Callable[[re.Match[str]], "Ref | None"]
 _PATTERNS: list[tuple[re.Pattern[str], _Reader, re.Pattern[str] | None]] = []
 
