@@ -71,14 +71,19 @@ def convert(data: Path, split: str, out: Path, *, name: str | None = None,
     return counts
 
 
+def convert_all(data: Path, out: Path) -> None:
+    """The tagger's three corpora: train without its tune part, the tune part, dev."""
+    print("train", convert(data, "train", out, fold=TUNE, rest=True), flush=True)
+    print("tune", convert(data, "train", out, name="tune", fold=TUNE), flush=True)
+    print("dev", convert(data, "dev", out), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=REPO / "training" / "corpus" / "quotes")
     args = parser.parse_args()
-    print("train", convert(args.data, "train", args.out, fold=TUNE, rest=True), flush=True)
-    print("tune", convert(args.data, "train", args.out, name="tune", fold=TUNE), flush=True)
-    print("dev", convert(args.data, "dev", args.out), flush=True)
+    convert_all(args.data, args.out)
 
 
 if __name__ == "__main__":

@@ -28,18 +28,12 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from convert import TUNE, convert  # noqa: E402
+from convert import TUNE, convert_all  # noqa: E402
 
 CORPUS = REPO / "training" / "corpus" / "quotes"
 RUNS = REPO / "training" / "runs" / "quotes"
 CONFIG = Path(__file__).resolve().parent / "config.cfg"
 DATA = REPO.parent / "shared" / "data"
-
-
-def do_convert(data: Path, out: Path = CORPUS) -> None:
-    print("train", convert(data, "train", out, fold=TUNE, rest=True), flush=True)
-    print("tune", convert(data, "train", out, name="tune", fold=TUNE), flush=True)
-    print("dev", convert(data, "dev", out), flush=True)
 
 
 def train(name: str, *, max_steps: int | None = None, corpus: Path = CORPUS) -> Path:
@@ -125,7 +119,7 @@ def main() -> None:
     run = RUNS / args.name / args.checkpoint
     dest = REPO / "storytrace" / "resources" / "quotes" / "tagger-v1"
     if args.step in ("convert", "all"):
-        do_convert(args.data / "polnear" if (args.data / "polnear").is_dir() else args.data)
+        convert_all(args.data / "polnear" if (args.data / "polnear").is_dir() else args.data, CORPUS)
     if args.step in ("train", "all"):
         train(args.name, max_steps=args.max_steps)
     scores = None
