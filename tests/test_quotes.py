@@ -55,6 +55,48 @@ def test_unattributed_continuation_paragraph_joins_the_previous_quote() -> None:
     assert q.source.text == "McCluskey"
 
 
+def test_continuation_after_a_frame_that_runs_on_in_one_sentence() -> None:
+    text = ("“There's something about all those stories, right?” said Chris Murphy, who thinks often about "
+            "the son’s reassuring final words to the father and the firehouse.\n\n"
+            "“I mean, I don't think that all those things are coincidences.”")
+    q = one(text, "something about")
+    assert len(q.content_spans) == 2 and "coincidences" in q.content_spans[1].text
+
+
+def test_a_frame_ending_a_paragraph_with_a_colon_introduces_the_next() -> None:
+    text = ("Roger Stone spoke on the radio on Sunday.\n\nStone told listeners:\n\n“I think that the stakes are so "
+            "high that they would do anything.”\n\nHe added nothing.\n\nHe went on to say: “It will be rigged.”")
+    q = one(text, "stakes are so high")
+    assert (q.source.text, q.cue.text, q.speaker) == ("Stone", "told", "Roger Stone")
+    assert one(text, "rigged").source.text == "He"
+
+
+def test_participle_and_coordinated_cues_take_the_sentence_subject() -> None:
+    text = ("Elizabeth Warren met Hillary Clinton on Thursday.\n\nWarren appeared on television and endorsed "
+            "Clinton, saying, “I think having a fighter in the lead is what this country needs.”\n\n"
+            "Donald Trump called on her to resign and said, “Her mind is shot!”")
+    assert one(text, "fighter in the lead").speaker == "Elizabeth Warren"
+    assert one(text, "mind is shot").speaker == "Donald Trump"
+
+
+def test_a_possessive_description_with_an_apposed_name_is_the_source() -> None:
+    text = ("In a statement to the Observer, her senior policy adviser, Jake Sullivan, said: “Hillary Clinton "
+            "believes that transatlantic cooperation is essential.”")
+    q = one(text, "transatlantic")
+    assert q.source.text == "her senior policy adviser, Jake Sullivan" and q.speaker == "Jake Sullivan"
+
+
+def test_a_quote_with_no_frame_takes_the_speaker_before_it_with_low_confidence() -> None:
+    text = ("“Eight years ago I don't believe that would have been the narrative,” Ryan Howard said recently.\n\n"
+            "Howard continued his scathing remarks.\n\n“She was winning! And all of a sudden she got left "
+            "in his wake.”")
+    said, alone = one(text, "narrative"), one(text, "She was winning")
+    assert alone.source is None and alone.speaker == "Ryan Howard"
+    assert alone.confidence <= 0.5 < said.confidence
+    far = text + "\n\n" + "The crowd moved on to other business in the hall. " * 14 + "\n\n“Nobody saw it coming.”"
+    assert one(far, "Nobody saw").speaker is None
+
+
 def test_interrupted_quote_is_one_content_with_two_fragments() -> None:
     text = "“We will fight,” she said. “And we will win.”"
     q = one(text, "We will fight")

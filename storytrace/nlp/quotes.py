@@ -11,7 +11,10 @@ Direct-quote layer (deterministic)
     or after ``said:``) is *direct*; its frame (``X said: “...”``, ``“...,” X said``, ``“...,” said X``)
     gives cue and source. A quote interrupted by its frame (``“A,” he said. “B”``) is one attribution with
     two fragments, and a whole-quote paragraph with no frame of its own right after a direct quote
-    continues that quote (PolNeAR annotates it as another fragment of the same content).
+    continues that quote (PolNeAR annotates it as another fragment of the same content). A paragraph
+    ending in a frame and a colon (``He told his audience:``) introduces the quote paragraph after it. A
+    quote with no frame at all is given, by newspaper convention, the speaker of the attribution before
+    it, at a low confidence (``via="adjacent"``).
 
 Cue layer (indirect and partial speech)
     Outside direct quotes, a reporting cue (``said``, ``told MPs``, ``insisted``, ``according to`` ...) with
@@ -124,6 +127,8 @@ once while though has have had amid despite over by about against among under in
 within via per with""".split()) | frozenset(_LEMMA)
 _SUBORDINATORS = frozenset({"as", "when", "after", "while", "because", "amid", "before", "since", "despite", "but",
                             "and", "though", "although"})
+# Words that open a description heading a source ("the Labour peer", "her senior policy adviser, Jake Sullivan,").
+_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "our"})
 _NP_INNER = frozenset({"of", "for", "at", "the", "a", "an", "'s", "’s", "and", "on", "in", "to", "from", "with"})
 
 _TOKEN = re.compile(r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|St|Jr|Sr|Prof|Rev|Capt|Adm|Maj|Atty|Pres|Gens)\.(?=\s)"
@@ -153,7 +158,9 @@ class Found:
     source: tuple[int, int] | None = None
     confidence: float = 0.5
     # How the speaker is known: "source" (the mention), "inherit" (continues the previous quote),
-    # "coordinated" (``X said A and insisted B``), "" (none).
+    # "coordinated" (``X said A and insisted B``), "participle" (the sentence's subject: ``..., saying “...”``),
+    # "adjacent" (a quote with no frame of its own: by newspaper convention the speaker of the attribution
+    # before it, with a low confidence), "" (none).
     via: str = "source"
     inherit_from: int | None = None  # index of the attribution whose speaker this one continues
     notes: dict[str, Any] = field(default_factory=dict)
@@ -313,6 +320,13 @@ def _source_left(tokens: list[tuple[int, int, str]], cue_first: int, floor: int)
         if last - j >= 12:
             return None
     first = j + 1
+    # a catenative verb before the cue is not part of the source: "He went on to say", "Byrne seemed to"
+    if tokens[last][2] == "to" and first < last:
+        k = last - 1
+        while k > first and k > last - 4 and tokens[k][2].islower() and tokens[k][2] not in _PRONOUNS:
+            k -= 1
+        if k < last - 1:
+            return _source_left(tokens, k + 1, floor)
     # drop leading inner words ("of", "and") and a leading lowercase run before a name ("and Mr X")
     while first <= last and tokens[first][2].lower() in _NP_INNER - {"the", "a", "an"}:
         first += 1
@@ -338,12 +352,12 @@ def _appositive_source(tokens: list[tuple[int, int, str]], comma: int, floor: in
     for left in reversed(commas[1:]):  # the farthest name first: "X, a spokesman for Y, which ..., said"
         head = _source_left(tokens, left, floor)
         if head is None or tokens[head[1]][2].lower() in _PRONOUNS or not (
-                tokens[head[1]][2][:1].isupper() or tokens[head[0]][2].lower() in {"the", "a", "an"}):
+                tokens[head[1]][2][:1].isupper() or tokens[head[0]][2].lower() in _DETERMINERS):
             continue
         if head[0] > floor and tokens[head[0] - 1][2].lower() not in {",", ":", ";", "and", "but", "(", "—"}:
             continue
         first_apposed = tokens[left + 1][2].lower()
-        if first_apposed in {"the", "a", "an", "who", "one"} or tokens[left + 1][2][:1].isupper():
+        if first_apposed in _DETERMINERS | {"who", "one"} or tokens[left + 1][2][:1].isupper():
             return head[0], commas[0] - 1
         if left == commas[1]:
             return head
@@ -432,6 +446,10 @@ def _frame_before(text: str, para: _Paragraph, q_start: int, floor: int) -> tupl
             found = Found("direct", [], cue=(para.tokens[first][0], cue_end), cue_lemma=_lemma(word),
                           source=(para.tokens[src[0]][0], para.tokens[src[1]][1]) if src else None,
                           confidence=0.9 if src else 0.6)
+            if src is None and (word.endswith("ing") or first > 0 and para.tokens[first - 1][2] == "and"):
+                # "endorsed Clinton, saying, “...”", "called on her to resign and said, “...”": the
+                # speaker is the sentence's subject (speakers.resolve looks for it)
+                found.via = "participle"
             return found, True
     if toks[-1][2] == ":" and len(toks) <= 8:
         # "Trump: “...”" or "The statement read:"
@@ -541,6 +559,11 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
                 continue  # an embedded quote: the cue layer reads the sentence around it
             words = len(re.findall(r"\w+", text[q_start:q_end]))
             attribution = before or after
+            if attribution is None and r == 0 and q_start == para.start and p > 0:
+                attribution = _frame_ending(text, paras[p - 1])  # "He told his audience:⏎⏎“...”"
+                if attribution is not None:
+                    frame = [span for span in (attribution.source, attribution.cue) if span]
+                    direct_spans.append((min(span[0] for span in frame), paras[p - 1].end))
             if attribution is None:
                 # a whole-quote unit with no frame: a continuation of the previous direct quote, if any
                 prev = last_direct if r == 0 else (len(found) - 1 if found and found[-1].kind == "direct"
@@ -555,7 +578,7 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
                     continue
                 if words < 4:
                     continue
-                attribution = Found("direct", [], source=None, confidence=0.35, via="")
+                attribution = Found("direct", [], source=None, confidence=0.35, via="adjacent")
             attribution.fragments = [(q_start, q_end)]
             attribution.notes["para"] = p
             attribution.kind = "direct"
@@ -679,9 +702,26 @@ def _parse_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]
 
 
 def _ends_paragraph(text: str, f: Found, para: _Paragraph) -> bool:
-    """Whether the paragraph ends with this quote or its frame (so a next quote paragraph may continue it)."""
+    """Whether the paragraph ends with this quote or its frame (so a next quote paragraph may continue it).
+
+    The frame may run on in one sentence: "“...?” said Murphy, who thinks often about ... father."
+    """
+    if f.end < para.start:
+        return False
     tail = text[f.end:para.end]
-    return len(re.findall(r"\w+", tail)) <= 12 and f.end >= para.start
+    if len(re.findall(r"\w+", tail)) <= 12:
+        return True
+    return (f.cue is not None and f.cue[0] >= f.end and not _MARK.search(tail)
+            and not re.search(r"[.!?]\s+\S", tail.rstrip()))
+
+
+def _frame_ending(text: str, para: _Paragraph) -> Found | None:
+    """The frame that ends a paragraph with a colon and introduces the next one: ``He said:``, ``Stated Stone:``."""
+    if not text[para.start:para.end].rstrip().endswith(":"):
+        return None
+    end = para.start + len(text[para.start:para.end].rstrip())
+    floor = max(para.sentence_of(end - 1)[0], para.regions[-1][1] if para.regions else para.start)
+    return _frame_before(text, para, end, floor)[0]
 
 
 def _merge_interrupted(text: str, found: list[Found], paras: list[_Paragraph]) -> None:

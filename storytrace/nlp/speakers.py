@@ -285,6 +285,10 @@ def _appositive_name(text: str, end: int, names: _Names) -> str | None:
     return canonical if canonical and names.is_person(canonical) else None
 
 
+# How far (characters) a quote with no frame may stand from the attribution whose speaker it takes.
+ADJACENT_WINDOW = 600  # flat from 400 up on two PolNeAR train folds
+
+
 def resolve(text: str, found: list[Found]) -> list[Resolution]:
     """Resolve the source of each found attribution (in text order) to a speaker; one result per item."""
     names = _Names(text)
@@ -296,8 +300,10 @@ def resolve(text: str, found: list[Found]) -> list[Resolution]:
     previous: int | None = None
     for i in order:
         f = found[i]
-        res = _resolve_one(text, f, names, events, mentions,
-                           results.get(previous) if previous is not None else None)
+        before = results.get(previous) if previous is not None else None
+        if f.via == "adjacent" and previous is not None and f.start - found[previous].end > ADJACENT_WINDOW:
+            before = None  # the attribution before is too far back to lend its speaker
+        res = _resolve_one(text, f, names, events, mentions, before)
         results[i] = res
         anchor = f.source or f.cue
         if anchor is not None and res.speaker:
@@ -327,6 +333,10 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
     if f.source is None:
         if f.via in ("coordinated", "inherit") and previous is not None:
             return Resolution(previous.speaker, previous.anonymous, previous.reason, 0.9, previous.person)
+        if f.via == "adjacent" and previous is not None and (previous.speaker or previous.anonymous):
+            # a quote standing alone after another attribution: its speaker by convention, not by evidence
+            return Resolution(previous.speaker, previous.anonymous, previous.reason,
+                              min(previous.confidence, 0.5), previous.person)
         if f.via == "participle" and f.cue is not None:
             # the sentence's subject, else the one person named before the cue in that sentence
             start = _sentence_start(text, f.cue[0])
