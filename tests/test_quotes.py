@@ -103,6 +103,14 @@ def test_interrupted_quote_is_one_content_with_two_fragments() -> None:
     assert [s.text for s in q.content_spans] == ["“We will fight,”", "“And we will win.”"]
 
 
+def test_quote_interrupted_mid_sentence_by_its_frame_is_one_content() -> None:
+    text = "“Supporters of some other candidates,” Morton Blackwell added, “have focused largely on style.”"
+    q = one(text, "Supporters")
+    assert [s.text for s in q.content_spans] == ["“Supporters of some other candidates,”",
+                                                 "“have focused largely on style.”"]
+    assert (q.source.text, q.cue.text, q.speaker) == ("Morton Blackwell", "added", "Morton Blackwell")
+
+
 def test_abbreviated_title_and_party_bracket_stay_in_the_source() -> None:
     text = '"We cannot have people come here and do that," Rep. John Mica (R-Fla.) said.'
     q = one(text, "We cannot")

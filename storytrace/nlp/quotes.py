@@ -9,8 +9,8 @@ Direct-quote layer (deterministic)
     mark (the newspaper convention for a long quote); the quote is one attribution whose content has one
     fragment per paragraph. A quote that stands as a sentence of its own (at a paragraph or sentence start,
     or after ``said:``) is *direct*; its frame (``X said: “...”``, ``“...,” X said``, ``“...,” said X``)
-    gives cue and source. A quote interrupted by its frame (``“A,” he said. “B”``) is one attribution with
-    two fragments, and a whole-quote paragraph with no frame of its own right after a direct quote
+    gives cue and source. A quote interrupted by its frame (``“A,” he said. “B”``, ``“A,” he said, “b”``) is
+    one attribution with two fragments, and a whole-quote paragraph with no frame of its own right after a direct quote
     continues that quote (PolNeAR annotates it as another fragment of the same content). A paragraph
     ending in a frame and a colon (``He told his audience:``) introduces the quote paragraph after it. A
     quote with no frame at all is given, by newspaper convention, the speaker of the attribution before
@@ -547,6 +547,15 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
             prev_region_end = regions[r - 1][1] if r else para.start
             floor = max(sent_start, prev_region_end)
             before, is_frame = _frame_before(text, para, q_start, floor)
+            if (before is not None and r > 0 and found and found[-1].notes.get("para") == p
+                    and found[-1].cue == before.cue):
+                # “A,” Blackwell added, “B ...”: the frame between the parts is both's; one quote, two fragments
+                found[-1].fragments.append((q_start, q_end))
+                direct_spans.append((floor, q_end))
+                ended_with_direct = len(found) - 1
+                if q_end == para.end and para.left_open:
+                    pending = found[-1]
+                continue
             lead = text[floor:q_start].strip()
             standalone = not lead or is_frame
             after, frame_end = (None, q_end)
