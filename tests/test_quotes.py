@@ -111,6 +111,16 @@ def test_quote_interrupted_mid_sentence_by_its_frame_is_one_content() -> None:
     assert (q.source.text, q.cue.text, q.speaker) == ("Morton Blackwell", "added", "Morton Blackwell")
 
 
+def test_a_speech_verb_outside_the_lexicon_in_a_postposed_frame() -> None:
+    text = ("“This is fantastic!” beamed Donald Hartley of Madison, who snuck onto the floor.\n\n"
+            "“We will be back next year,” Jane Smith quipped.\n\n"
+            "“The Affordable Care Act” Obama signed in 2010 stands.")
+    assert one(text, "fantastic").source.text == "Donald Hartley of Madison"
+    q = one(text, "back next year")
+    assert (q.source.text, q.cue.text, q.speaker) == ("Jane Smith", "quipped", "Jane Smith")
+    assert not [q for q in extract(text) if q.cue is not None and q.cue.text == "signed"]
+
+
 def test_abbreviated_title_and_party_bracket_stay_in_the_source() -> None:
     text = '"We cannot have people come here and do that," Rep. John Mica (R-Fla.) said.'
     q = one(text, "We cannot")

@@ -493,7 +493,37 @@ def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None,
         return Found("direct", [], cue=(toks[first][0], toks[last][1]), cue_lemma=_lemma(word),
                      source=(toks[src[0]][0], toks[src[1]][1]) if src else None,
                      confidence=0.9 if src else 0.6), frame_end
+    if re.search(r"[,!?][”\"»]$", text[max(0, q_end - 2):q_end]) and (unlisted := _unlisted_verb_frame(toks, k)):
+        return unlisted
     return None, q_end
+
+
+def _unlisted_verb_frame(toks: list[tuple[int, int, str]], k: int) -> tuple[Found, int] | None:
+    """A frame whose verb is not in the lexicon, in the two shapes only speech takes after a quote ending in
+    ``,``/``!``/``?``: ``“...!” beamed Donald Hartley`` and ``“...,” Smith quipped.`` (confidence 0.6)."""
+    def past(word: str) -> bool:
+        return word.islower() and len(word) > 3 and word.endswith("ed")
+
+    n = len(toks)
+    if k + 1 < n and past(toks[k][2]) and toks[k + 1][2][:1].isupper():
+        end = k + 1
+        while end < n and toks[end][2] not in {",", ".", ";", "!", "?", "“", '"', "("}:
+            end += 1
+        src = _source_right(toks, k + 1, end - 1)
+        if src is not None and all(t[2][:1].isupper() or t[2].lower() in _NP_INNER for t in toks[src[0]:src[1] + 1]):
+            return Found("direct", [], cue=(toks[k][0], toks[k][1]), cue_lemma=toks[k][2].lower(),
+                         source=(toks[src[0]][0], toks[src[1]][1]), confidence=0.6), _clause_end(toks, k + 1)
+        return None
+    for m in range(k + 1, min(n, k + 6)):
+        if not past(toks[m][2]):
+            continue
+        src = _source_left(toks, m, k)
+        after = toks[m + 1][2] if m + 1 < n else "."
+        if src is not None and src[0] == k and (after in {".", ",", "!", "?"} or after in _NP_INNER):
+            return Found("direct", [], cue=(toks[m][0], toks[m][1]), cue_lemma=toks[m][2].lower(),
+                         source=(toks[src[0]][0], toks[src[1]][1]), confidence=0.6), _clause_end(toks, m + 1)
+        break
+    return None
 
 
 def _clause_end(toks: list[tuple[int, int, str]], n: int) -> int:
