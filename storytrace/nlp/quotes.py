@@ -751,7 +751,7 @@ def _ends_paragraph(text: str, f: Found, para: _Paragraph) -> bool:
     if len(re.findall(r"\w+", tail)) <= 12:
         return True
     return (f.cue is not None and f.cue[0] >= f.end and not _MARK.search(tail)
-            and not re.search(r"[.!?]\s+\S", tail.rstrip()))
+            and not any(f.end < e < para.end for e in para.sentence_ends))
 
 
 def _frame_ending(text: str, para: _Paragraph) -> Found | None:
