@@ -60,3 +60,21 @@ def test_bench_variants_smoke() -> None:
     data = require_data("polnear")
     figures = run(data, split="dev", limit=20)
     assert {"linker", "baseline_exact", "labelled_pairs"} <= set(figures)
+
+
+def test_train_labels_parse_and_point_at_train_gold_contents() -> None:
+    from importlib import resources
+
+    from storytrace.bench.attributions import load_split
+    from storytrace.bench.variants import _labels
+
+    data = require_data("polnear")
+    assert len(_labels("train")) == 360 and sum(g for *_x, g in _labels("train")) == 9
+    gold = {(a.name, g.id): (a.outlet, g.content[0].start, g.content[-1].end)
+            for a in load_split(data, "train") for g in a.attributions}
+    path = resources.files("storytrace") / "resources" / "benchmarks" / "quote_pairs_train.tsv"
+    rows = [line.split("\t") for line in path.read_text("utf-8").splitlines() if line and not line.startswith("#")]
+    for a, ea, sa, xa, b, eb, sb, xb, label in rows:
+        assert label in ("same", "different")
+        (outlet_a, *span_a), (outlet_b, *span_b) = gold[(a, ea)], gold[(b, eb)]
+        assert span_a == [int(sa), int(xa)] and span_b == [int(sb), int(xb)] and outlet_a != outlet_b
