@@ -485,10 +485,7 @@ def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None,
             if src is None or src[0] != k:
                 continue
         else:
-            end_tok = n + 1
-            while end_tok < len(toks) and toks[end_tok][2] not in {",", ".", ";", "!", "?", "“", '"', "("}:
-                end_tok += 1
-            src = _source_right(toks, n + 1, end_tok - 1) if n + 1 < len(toks) else None
+            src = _source_right(toks, n + 1, _phrase_end(toks, n + 1) - 1) if n + 1 < len(toks) else None
         frame_end = _clause_end(toks, last + 1)
         return Found("direct", [], cue=(toks[first][0], toks[last][1]), cue_lemma=_lemma(word),
                      source=(toks[src[0]][0], toks[src[1]][1]) if src else None,
@@ -496,6 +493,13 @@ def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None,
     if re.search(r"[,!?][”\"»]$", text[max(0, q_end - 2):q_end]) and (unlisted := _unlisted_verb_frame(toks, k)):
         return unlisted
     return None, q_end
+
+
+def _phrase_end(toks: list[tuple[int, int, str]], i: int) -> int:
+    """Index of the first token from ``i`` that ends a postposed source ("said Mr Smith, the ...")."""
+    while i < len(toks) and toks[i][2] not in {",", ".", ";", "!", "?", "“", '"', "("}:
+        i += 1
+    return i
 
 
 def _unlisted_verb_frame(toks: list[tuple[int, int, str]], k: int) -> tuple[Found, int] | None:
@@ -506,10 +510,7 @@ def _unlisted_verb_frame(toks: list[tuple[int, int, str]], k: int) -> tuple[Foun
 
     n = len(toks)
     if k + 1 < n and past(toks[k][2]) and toks[k + 1][2][:1].isupper():
-        end = k + 1
-        while end < n and toks[end][2] not in {",", ".", ";", "!", "?", "“", '"', "("}:
-            end += 1
-        src = _source_right(toks, k + 1, end - 1)
+        src = _source_right(toks, k + 1, _phrase_end(toks, k + 1) - 1)
         if src is not None and all(t[2][:1].isupper() or t[2].lower() in _NP_INNER for t in toks[src[0]:src[1] + 1]):
             return Found("direct", [], cue=(toks[k][0], toks[k][1]), cue_lemma=toks[k][2].lower(),
                          source=(toks[src[0]][0], toks[src[1]][1]), confidence=0.6), _clause_end(toks, k + 1)
