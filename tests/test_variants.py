@@ -48,6 +48,20 @@ def test_guard_keeps_two_speeches_sharing_a_slogan_apart() -> None:
     assert len(groups) == 1 and {m.unit.key for m in groups[0].members} in ({"a:0", "c:0"}, {"b:0", "c:0"})
 
 
+def test_two_paraphrases_sharing_a_topic_do_not_link_but_a_paraphrase_meets_its_quote() -> None:
+    # PolNeAR train: an exit poll and a mayor's reply share "a temporary ban on Muslims entering the United States"
+    poll = _unit("a:0", "they support his call for a temporary ban on Muslims entering the United States",
+                 kind="indirect")
+    reply = _unit("b:0", "Donald Trump's offer to make an exception to his call for a temporary ban on Muslims "
+                         "entering the United States", kind="indirect")
+    assert find_variants([poll, reply]) == []
+    said = _unit("c:0", "I am calling for a temporary ban on Muslims entering the United States until we know "
+                        "what is going on")
+    reported = _unit("d:0", "he was calling for a temporary ban on Muslims entering the United States until they "
+                            "know what is going on", kind="indirect")
+    assert len(find_variants([said, reported])) == 1
+
+
 def test_first_appearance_is_the_earliest_date() -> None:
     text = "Nobody builds walls better than me, believe me, and I will build them cheaply."
     groups = find_variants([_unit("a:0", text, date="2016-07-05"), _unit("b:0", text, date="2016-07-03")])

@@ -2,7 +2,8 @@
 
 The labelled pairs (``resources/benchmarks/quote_pairs_<split>.tsv``; how they were chosen and
 the labelling rules are in its header) are references to gold attributions; their text is read from
-the data folder. Every gold content of the split (three words or more) becomes a unit, all of them are
+the data folder. Every gold content of the split becomes units as a ``quotes`` payload would (a content
+holding quoted fragments gives its fragments of three words or more; see ``units_from_quotes``), all of them are
 grouped by ``find_variants`` (so distractors are real), and a labelled pair counts as linked when both
 land in one group. Baseline: exact match after lower-casing and removing punctuation. Dev and train have
 labels; test is held back. Train pairs (``quote_pairs_train.tsv``, 360 pairs, 9 'same') were labelled later,
@@ -18,7 +19,7 @@ from typing import Any
 from storytrace.bench.attributions import load_split
 from storytrace.bench.metrics import prf
 from storytrace.errors import BenchmarkError
-from storytrace.resolve.variants import QuoteUnit, find_variants, normalise, pairs_of, words
+from storytrace.resolve.variants import QUOTED, QuoteUnit, find_variants, normalise, pairs_of, units_from_quotes
 
 
 def _labels(split: str) -> list[tuple[str, str, bool]]:
@@ -36,23 +37,31 @@ def _labels(split: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+def _kind(text: str) -> str:
+    """A gold content's kind as the quotes stage would give it: opening with a quote mark, holding one, neither."""
+    if text.lstrip()[:1] in "“\"'‘":
+        return "direct"
+    return "partial" if QUOTED.search(text) else "indirect"
+
+
 def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str, Any]:
     """Score quote-variant linking and the exact-match baseline on a split's labelled pairs."""
     labels = _labels(split)
-    units, texts = [], {}
+    units: list[QuoteUnit] = []
+    texts, gold_key = {}, {}
     for article in load_split(data, split, limit=limit):
         date = article.name.split("_")[1] if "_" in article.name else None
+        quotes = []
         for g in article.attributions:
             start, end = g.content[0].start, g.content[-1].end
             text = article.text[start:end]
-            key = f"{article.name}|{g.id}"
-            texts[key] = text
-            if len(words(text)) >= 3:
-                units.append(QuoteUnit(key=key, article_id=article.name, text=text, start=start, end=end,
-                                       kind="direct" if text.lstrip()[:1] in "“\"'‘" else "indirect",
-                                       outlet=article.outlet, published=date))
+            texts[f"{article.name}|{g.id}"] = text
+            quotes.append({"content": text, "content_start": start, "content_end": end, "kind": _kind(text)})
+        for unit in units_from_quotes(article.name, quotes, outlet=article.outlet, published=date):
+            gold_key[unit.key] = f"{article.name}|{article.attributions[unit.quote_index].id}"
+            units.append(unit)
     groups = find_variants(units)
-    linked = pairs_of(groups)
+    linked = {tuple(sorted((gold_key[a], gold_key[b]))) for a, b in pairs_of(groups)}
     scored = [(a, b, gold) for a, b, gold in labels if a in texts and b in texts]
     figures: dict[str, Any] = {"split": split, "units": len(units), "groups": len(groups),
                                "labelled_pairs": len(scored), "positive_pairs": sum(g for *_x, g in scored)}
