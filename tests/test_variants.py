@@ -83,7 +83,7 @@ def test_train_labels_parse_and_point_at_train_gold_contents() -> None:
     from storytrace.bench.variants import _labels
 
     data = require_data("polnear")
-    assert len(_labels("train")) == 360 and sum(g for *_x, g in _labels("train")) == 9
+    assert len(_labels("train")) == 1095 and sum(g for *_x, g in _labels("train")) == 76
     gold = {(a.name, g.id): (a.outlet, g.content[0].start, g.content[-1].end)
             for a in load_split(data, "train") for g in a.attributions}
     path = resources.files("storytrace") / "resources" / "benchmarks" / "quote_pairs_train.tsv"

@@ -1,6 +1,6 @@
 """List candidate pairs of PolNeAR train gold contents for labelling quote-variant links (references only).
 
-    python training/variants/candidates.py [--data ../shared/data] [--out FILE] [--context]
+    python training/variants/candidates.py [--data ../shared/data] [--group high3] [--out FILE] [--context]
 
 Reads PolNeAR ``train`` (first ``.ann`` per article, as the benchmark scores). A unit is one gold
 attribution's content, from its first piece's start to its last piece's end, with three words or more
@@ -10,6 +10,12 @@ attribution's content, from its first piece's start to its last piece's end, wit
   when there are more than 400);
 * group ``low``: a seeded sample (seed 7) of 60 of the pairs sharing exactly one word 3-gram or 4-gram,
   i.e. exactly one shared 4-gram, or no shared 4-gram and exactly one shared 3-gram.
+
+These two groups are the default output and reproduce rows 1-360 of quote_pairs_train.tsv. With
+``--group high3`` the script lists instead group ``high3``: every pair sharing at least 3 distinct word
+4-grams that is not yet labelled in quote_pairs_train.tsv (compared by (article, E id) of both sides, in
+either order), sorted by the sides' (article, E id) in name order; no sampling. Rows 361-1095 of the
+file were drawn this way against its rows 1-360 (735 pairs), so it now lists none.
 
 Output, one pair per line (tab-separated): article a, E id a, start a, end a, article b, E id b,
 start b, end b, group, shared 4-grams, shared 3-grams; pair sides in name order. No text is written.
@@ -92,6 +98,31 @@ def candidates(data: Path) -> tuple[list[tuple], dict[str, str], list[tuple[int,
     return units, texts, out, total_high
 
 
+LABELS = REPO / "storytrace" / "resources" / "benchmarks" / "quote_pairs_train.tsv"
+
+
+def _labelled(path: Path = LABELS) -> set[frozenset[tuple[str, str]]]:
+    """The pairs already in the labels file, each as an unordered pair of (article, E id)."""
+    out = set()
+    for line in path.read_text("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            f = line.split("\t")
+            out.add(frozenset(((f[0], f[1]), (f[4], f[5]))))
+    return out
+
+
+def high3(units: list[tuple], four: dict[tuple[int, int], int], three: dict[tuple[int, int], int],
+          labelled: set[frozenset[tuple[str, str]]]) -> list[tuple[int, int, str, int, int]]:
+    """Unlabelled pairs sharing 3+ distinct word 4-grams, sorted by the sides' (article, E id) in name order."""
+    def key(p: tuple[int, int]) -> tuple:
+        a, b = _ordered(units, *p)
+        return (a[0], a[2], b[0], b[2], a[3], b[3])
+    pairs = sorted((p for p, c in four.items() if c >= 3
+                    and frozenset(((units[p[0]][0], units[p[0]][2]), (units[p[1]][0], units[p[1]][2])))
+                    not in labelled), key=key)
+    return [(i, j, "high3", four[(i, j)], three.get((i, j), 0)) for i, j in pairs]
+
+
 def _ordered(units: list[tuple], i: int, j: int) -> tuple[tuple, tuple]:
     a, b = units[i], units[j]
     return (a, b) if (a[0], a[2]) <= (b[0], b[2]) else (b, a)
@@ -102,10 +133,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, help="write the reference lines here (default: stdout)")
     parser.add_argument("--context", action="store_true", help="print the contents in context for reading")
+    parser.add_argument("--group", choices=("high3",),
+                        help="list this group instead of the default sample ('high3': unlabelled pairs, 3+ 4-grams)")
     args = parser.parse_args()
-    units, texts, pairs, total_high = candidates(args.data)
-    print(f"units {len(units)}; high pairs {total_high}"
-          f"{' (sampled 300)' if total_high > HIGH_LIMIT else ''}; candidates {len(pairs)}", file=sys.stderr)
+    if args.group == "high3":
+        units, texts = _units(args.data)
+        pairs = high3(units, _shared(units, 6), _shared(units, 5), _labelled())
+        print(f"units {len(units)}; high3 candidates {len(pairs)}", file=sys.stderr)
+    else:
+        units, texts, pairs, total_high = candidates(args.data)
+        print(f"units {len(units)}; high pairs {total_high}"
+              f"{' (sampled 300)' if total_high > HIGH_LIMIT else ''}; candidates {len(pairs)}", file=sys.stderr)
     lines = []
     for n, (i, j, group, c4, c3) in enumerate(pairs):
         a, b = _ordered(units, i, j)
