@@ -700,8 +700,9 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "stories": ("dev", """Story clustering in the streaming protocol: pairwise and BCubed P/R/F1 and AMI.
 
     Reads dataset.<split>.json (Miranda et al. 2018 format) when present; else the project's story-level
-    Reuters set (splits dev, test: date windows streamed whole, labelled articles scored) from the data
-    folder or reuters21578; or, given the semeval2015-timeline folder, the topic-level Wikinews set (train, test).
+    Reuters set (splits dev, test, heldout2: date windows streamed whole, labelled articles scored; heldout2 is
+    reserved for held-out figures, never tuned on) from the data folder or reuters21578; or, given the
+    semeval2015-timeline folder, the topic-level Wikinews set (train, test).
 
     \b
     Example:

@@ -285,14 +285,14 @@ def _resolve_stages() -> list[CorpusStage]:
         CorpusStage("actors", "1", actors.actors_stage,
                     "canonical people and organisations across articles, with roles and merge reasons",
                     ("quotes",), optional=("entities",), fingerprint=actors.corrections_fingerprint),
-        CorpusStage("stories", "4", stories.stories_stage,
+        CorpusStage("stories", "5", stories.stories_stage,
                     "story clusters over the articles in date order, each membership with its reason",
                     ("quotes",), optional=("entities", "timeline", "embedding"),
                     fingerprint=lambda settings: f"story_embeddings={settings.story_embeddings}"),
         # profile is required only so that changed clean text makes the grouping stale.
         CorpusStage("duplicates", "2", duplicates.duplicates_stage,
                     "near-duplicate and syndicated copies (MinHash LSH), each with its shared fraction", ("profile",)),
-        CorpusStage("variants", "1", variants.variants_stage,
+        CorpusStage("variants", "2", variants.variants_stage,
                     "one utterance quoted across articles: canonical text, each version's diff and change flags",
                     ("quotes",)),
     ]

@@ -82,10 +82,30 @@ def test_reuters_story_labels_hold_references_only() -> None:
 
     labels = json.loads(REUTERS_LABELS.read_text(encoding="utf-8"))
     ids = [a["newid"] for a in labels["articles"]]
-    assert len(ids) == len(set(ids)) and set(labels["windows"]) == {"dev", "test"}
+    assert len(ids) == len(set(ids)) and set(labels["windows"]) == {"dev", "test", "heldout2"}
     assert all(set(a) == {"newid", "split", "story"} for a in labels["articles"])
-    # the two windows do not overlap, so tuning on dev never streams a test article
-    assert labels["windows"]["dev"][1] < labels["windows"]["test"][0]
+    # the windows do not overlap, so tuning on dev never streams a test or heldout2 article
+    windows = sorted(labels["windows"].values())
+    assert all(a[1] < b[0] for a, b in zip(windows, windows[1:], strict=False))
+
+
+def test_bench_stories_reuters_heldout2_labels_load() -> None:
+    """heldout2 (labelled blind to the clusterer, reserved for held-out scoring) loads without clustering."""
+    import json
+
+    from storytrace.bench import stories
+
+    labels = json.loads(stories.REUTERS_LABELS.read_text(encoding="utf-8"))
+    first, last = labels["windows"]["heldout2"]
+    assert (first, last) == ("1987-03-21", "1987-03-29")
+    rows = stories.load(require_data("reuters21578"), "heldout2")
+    scored = [r for r in rows if r["cluster"] is not None]
+    wanted = {a["newid"] for a in labels["articles"] if a["split"] == "heldout2"}
+    assert wanted == {r["id"] for r in scored}  # every labelled NEWID is in the window's stream
+    assert 2000 < len(rows) < 3000 and all(first <= r["date"][:10] <= last for r in rows)
+    assert len(scored) == 269 and len({r["cluster"] for r in scored}) == 105
+    sizes = [sum(1 for r in scored if r["cluster"] == c) for c in {r["cluster"] for r in scored}]
+    assert sum(1 for n in sizes if n > 1) == 28 and max(sizes) == 22
 
 
 def test_bench_stories_reuters_dev_smoke() -> None:

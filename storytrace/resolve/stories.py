@@ -57,7 +57,11 @@ class StoryOptions:
     # join the best story at or above this score (0.25 until session 3: dev pairwise F1 0.68 -> 0.80 at 0.13)
     threshold: float = 0.13
     follow_threshold: float = 0.08  # below threshold but above this: a new story that follows the best one
-    name_weight: float = 0.15  # weight of the shared-name share beside the text cosine
+    # weight of the shared-name share beside the text cosine; 0.15 until session 8, when the bench first ran the
+    # model's PERSON/ORG entities as the stage does: on the Reuters dev window any weight lowered pairwise F1 (0.03:
+    # 0.785, 0.15: 0.610, 0: 0.798; generic names such as "Reuters", "Reagan", "Congress" join unrelated articles).
+    # Names still find candidate stories and explain joins.
+    name_weight: float = 0.0
     decay_days: float = 365.0  # e-folding time of a story's pull on later articles
     retire_days: float = 120.0  # stories idle longer than this leave the index
     article_terms: int = 60  # strongest terms kept per article
