@@ -116,3 +116,16 @@ def test_bench_stories_reuters_dev_smoke() -> None:
     assert len(rows) > 5000 and len(scored) == 274
     assert all("1987-02-26" <= r["date"][:10] <= "1987-03-20" for r in rows)
     assert all("<" not in r["title"] or "&lt;" not in r["title"] for r in rows)
+
+
+def test_bench_entity_names_are_the_models_people_and_organisations_and_cached(tmp_path: Path) -> None:
+    from storytrace.bench.stories import entity_names
+
+    cache = tmp_path / "names.json"
+    texts = ["Chrysler Corp said Lee Iacocca will meet American Motors shareholders in Detroit on Monday.",
+             "Wheat prices rose on Tuesday."]
+    names = entity_names(["a", "b"], texts, cache)
+    assert "Lee Iacocca" in names["a"] and names["b"] == []
+    assert cache.is_file()
+    cache.write_text('{"a": ["cached"], "b": []}', "utf-8")  # a cached article is not recomputed
+    assert entity_names(["a", "b"], texts, cache)["a"] == ["cached"]
