@@ -236,7 +236,7 @@ def _analyze_stages() -> list[Stage]:
     from storytrace.analyze import facts, stance
 
     return [
-        Stage("stances", "4", stance.stances,
+        Stage("stances", "5", stance.stances,
               "stance statements: holder, target or proposition, support/oppose/neutral, evidence, date "
               "(rules, then a polarity classifier over quotation speaker -> named actor)",
               ("quotes",)),

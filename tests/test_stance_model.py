@@ -80,7 +80,7 @@ def test_stance_stage_uses_the_classifier_where_no_rule_fires(monkeypatch: pytes
     assert [(s["holder"], s["target"], s["polarity"]) for s in learned] == [("Jane Doe", "John Roe", "oppose")]
     s = learned[0]
     assert s["confidence"] == s["probabilities"]["oppose"] and 0.5 < s["confidence"] < 1.0
-    assert s["date"] == "2016-09-01" and s["model"] == "polarity-v1"
+    assert s["date"] == "2016-09-01" and s["model"] == "polarity-v2"
     assert article.raw_text[s["evidence_start"]:s["evidence_end"]].startswith('"John Roe has betrayed')
     assert article.raw_text[s["cue_start"]:s["cue_end"]] == "said"
     monkeypatch.setattr(stance, "_classified", lambda *args, **kwargs: [])

@@ -8,7 +8,7 @@ the words between cue and target) and says support, oppose, neutral or "none" (n
 
 The model is a multinomial logistic regression trained by ``training/stance/train.py`` on
 ``resources/benchmarks/stance_labels_train.tsv`` (PolNeAR train articles, labelled by reading them). It ships as
-plain JSON weights (``resources/stance/polarity-v1.json``: feature -> per-class weight, intercepts, the
+plain JSON weights (``resources/stance/polarity-v2.json``: feature -> per-class weight, intercepts, the
 training data's sha256 and its scores), so loading it needs no pickle and no scikit-learn; the probabilities are
 the same softmax scikit-learn computes (tested).
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 from storytrace.errors import ModelError
 
-MODEL_FILE = "polarity-v1.json"
+MODEL_FILE = "polarity-v2.json"
 NONE = "none"
 
 _WORD = re.compile(r"[a-z][a-z’'-]*|[0-9]+|[“”\"!?]", re.I)
@@ -174,7 +174,7 @@ class PolarityModel:
 
 @lru_cache(maxsize=1)
 def load() -> PolarityModel:
-    """The classifier shipped in the package (``resources/stance/polarity-v1.json``)."""
+    """The classifier shipped in the package (``resources/stance/polarity-v2.json``)."""
     path = resources.files("storytrace.resources") / "stance" / MODEL_FILE
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))

@@ -8,6 +8,13 @@ speaker with the people and organisations the content names, exactly as the stan
 
 Usage (prints a sample to label, one block per candidate):
     python training/stance/candidates.py --data ../shared/data --sample 420 > /tmp/candidates.txt
+
+``--exclude-labelled FILE`` (repeatable) skips every article named in the ``article`` column (the second) of a
+label file such as ``storytrace/resources/benchmarks/stance_labels_train.tsv``, so a new batch comes from articles
+with no labels yet. The shuffle is unchanged (articles are dropped after it), so without the option the output is
+exactly as before:
+    python training/stance/candidates.py --data ../shared/data --sample 750 --seed 7 \
+        --exclude-labelled storytrace/resources/benchmarks/stance_labels_train.tsv > /tmp/candidates.txt
 """
 
 from __future__ import annotations
@@ -88,15 +95,29 @@ def first_annotations(data: Path) -> list[tuple[Path, Path]]:
     return [(root / "text" / f"{name}.txt", ann) for name, ann in sorted(chosen.items())]
 
 
+def labelled_articles(path: Path) -> set[str]:
+    """The article file names (second column) of a tab-separated label file; ``#`` lines are comments."""
+    out = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            out.add(line.split("\t")[1])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--sample", type=int, default=420)
     parser.add_argument("--per-article", type=int, default=3)
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--exclude-labelled", type=Path, action="append", default=[], metavar="FILE",
+                        help="skip articles named in the article column of this label file (repeatable)")
     args = parser.parse_args()
     pairs = first_annotations(args.data)
     random.Random(args.seed).shuffle(pairs)
+    if args.exclude_labelled:
+        skip = set().union(*(labelled_articles(path) for path in args.exclude_labelled))
+        pairs = [(text_path, ann) for text_path, ann in pairs if text_path.name not in skip]
     n = 0
     for text_path, ann in pairs:
         text = text_path.read_text(encoding="utf-8")

@@ -27,7 +27,7 @@ from storytrace.analyze import stance, stance_model
 
 CLASSES = ("support", "oppose", "none")
 C_GRID = (0.1, 0.3, 1.0, 3.0)
-VERSION = "1"
+VERSION = "2"  # 2: trained on 1,384 labels (session 8); 1: 680 labels (session 4)
 NONE_BELOW = 0.5  # the stage's decision (stance_model.PolarityModel.decide): a stance when P(none) is below this
 OUT = Path(__file__).resolve().parents[2] / "storytrace" / "resources" / "stance" / stance_model.MODEL_FILE
 
