@@ -227,6 +227,9 @@ def test_subset_recall_counts_gold_matched_by_any_prediction() -> None:
     # A content stopping short of its closing mark is still DIRECT.
     assert ArticleText(TEXT).is_direct([(TEXT.index(bare), TEXT.index(bare) + len(bare))])
     assert not ArticleText(TEXT).is_direct([(TEXT.index("Clinton leads"), TEXT.index(" by four"))])
+    nyt = "''We are going to win Ohio,'' he said. It's the voters' choice."
+    assert ArticleText(nyt).is_direct([(0, nyt.index(" he"))])
+    assert not ArticleText(nyt).is_direct([(nyt.index("It's"), len(nyt))])
 
 
 def test_roles_are_scored_separately_and_missing_roles_do_not_count() -> None:

@@ -451,3 +451,23 @@ def test_a_tagger_trained_on_another_backbone_is_refused(tmp_path: Path) -> None
                                                                             "version": "0.0.1"}}))
     with pytest.raises(ModelError, match="retrain it"):
         quotespans.head(str(tmp_path))
+
+
+def test_two_apostrophes_are_double_quote_marks_offsets_kept() -> None:
+    # New York Times archive copy (as in PolNeAR) writes ''...'' for “...”
+    from storytrace.nlp.quotes import curl_double_apostrophes
+
+    text = ("''Look, the billionaires control the wealth,'' said David Friedman, who tracks them.\n"
+            "Mr. Brown said the pastor was ''activating his personal network.''\n"
+            "''Part of my job is to say: 'Hey, he's one of us,''' said Bryan English.")
+    marked = curl_double_apostrophes(text)
+    assert len(marked) == len(text) and marked.count("“") == 3 and marked.count("”") == 3
+    assert curl_double_apostrophes("It's the candidates' day.") == "It's the candidates' day."
+    quotes = extract(text)
+    friedman = next(q for q in quotes if q.speaker == "David Friedman")
+    assert friedman.kind == "direct" and friedman.content.text == "''Look, the billionaires control the wealth,''"
+    assert text[friedman.content.start:friedman.content.end] == friedman.content.text
+    assert friedman.cue is not None and friedman.cue.text == "said"
+    english = next(q for q in quotes if q.speaker == "Bryan English")
+    assert english.content.text.startswith("''Part of my job") and english.content.text.endswith("us,'''")
+    assert any(q.kind == "partial" and "''activating his personal network.''" in q.content.text for q in quotes)

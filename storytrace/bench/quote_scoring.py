@@ -44,7 +44,8 @@ Subsets
     ALL     every attribution.
     SPEECH  the cue contains a form of a speech verb (``SPEECH_VERBS``); "according to", "found",
             "believes", "shows" and "called" are not speech. A prediction without a cue span is not speech.
-    DIRECT  the content holds a double quotation mark (``" “ ” „ « »``), counting one that sits just
+    DIRECT  the content holds a double quotation mark (``" “ ” „ « »``, or two apostrophes ``''`` as the New
+            York Times copy in PolNeAR writes them; counted since session 8), counting one that sits just
             outside a fragment behind other punctuation (``,”`` after a content that stops before it).
     A subset never re-aligns: the ALL alignment is counted with gold filtered by the subset's test for
     recall and predictions filtered by the same test for precision, so a gold direct quote found by a
@@ -203,14 +204,14 @@ class ArticleText:
         return SpanKey(normal, tuple(chars), frozenset(words or covered))
 
     def is_direct(self, fragments: Iterable[tuple[int, int]]) -> bool:
-        """Whether the content holds a double quote mark, or has one just outside behind punctuation."""
+        """Whether the content holds a double quote mark (or ``''``), or has one just outside behind punctuation."""
         text = self.text
         for start, end in fragments:
             while start > 0 and unicodedata.category(text[start - 1]).startswith("P"):
                 start -= 1
             while end < len(text) and unicodedata.category(text[end]).startswith("P"):
                 end += 1
-            if any(char in QUOTE_MARKS for char in text[start:end]):
+            if any(char in QUOTE_MARKS for char in text[start:end]) or "''" in text[start:end]:
                 return True
         return False
 

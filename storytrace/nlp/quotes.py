@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storytrace.errors import ModelError
@@ -1091,9 +1091,53 @@ def to_quotes(text: str, found: list[Found], article_id: str = "") -> list[Quote
     return quotes
 
 
+_DOUBLE_APOSTROPHE = re.compile(r"'{2,3}")
+
+
+def curl_double_apostrophes(text: str) -> str:
+    """``''quoted''`` (two apostrophes as a double quote mark: New York Times archive and LexisNexis copy) as curly
+    marks, offsets kept: each pair becomes the mark and a filler (a space, or a line break beside a line break)
+    on the side away from the words, so an opening mark stays the first character of its line."""
+    if "''" not in text:
+        return text
+    out = list(text)
+    for m in _DOUBLE_APOSTROPHE.finditer(text):
+        start, end = m.span()
+        before = text[start - 1] if start else "\n"
+        after = text[end] if end < len(text) else "\n"
+        if (before.isspace() or before in "([—–-") and not after.isspace():  # opening: ''Look, '''Hey
+            out[start], out[start + 1] = ("\n" if before == "\n" else " "), "“"
+        elif not before.isspace():  # closing: planet,'' or us,'''
+            out[end - 2], out[end - 1] = "”", ("\n" if after == "\n" else " ")
+    return "".join(out)
+
+
 def extract(text: str, article_id: str = "", *, parse: bool = True) -> list[Quote]:
     """Return every quotation of ``text`` with cue, source mention and resolved speaker."""
-    return to_quotes(text, find_in_text(text, parse=parse), article_id)
+    marked = curl_double_apostrophes(text)
+    quotes = to_quotes(marked, find_in_text(marked, parse=parse), article_id)
+    if marked is text:
+        return quotes
+    return [_reread(q, text, marked) for q in quotes]
+
+
+def _reread(quote: Quote, text: str, marked: str) -> Quote:
+    """The same quotation with its spans' text read from ``text``; a span that starts or ends on a curled mark
+    takes in both apostrophes of the original (``''Look,''``, not ``'Look,'``)."""
+    def again(span: Span | None) -> Span | None:
+        if span is None:
+            return None
+        start, end = span.start, span.end
+        if start > 0 and marked[start] == "“" and text[start - 1 : start + 1] == "''":
+            start -= 1
+        if end < len(text) and marked[end - 1] == "”" and text[end - 1 : end + 1] == "''":
+            end += 1
+        return _span(text, start, end)
+
+    content = again(quote.content)
+    assert content is not None
+    return replace(quote, content=content, cue=again(quote.cue), source=again(quote.source),
+                   content_spans=tuple(s for s in map(again, quote.content_spans) if s is not None))
 
 
 def find(doc: Any) -> list[Quote]:

@@ -55,7 +55,7 @@ def collect(data: Path, limit: int | None) -> list[dict[str, Any]]:
     started = time.monotonic()
     for n, article in enumerate(articles, 1):
         with attribution.collecting():
-            found = quotes.find_in_text(article.text)
+            found = quotes.find_in_text(quotes.curl_double_apostrophes(article.text))  # as quotes.extract reads it
         rules = [f for f in found if "frame" not in f.notes]
         frames = []
         for f in found:
