@@ -471,3 +471,17 @@ def test_two_apostrophes_are_double_quote_marks_offsets_kept() -> None:
     english = next(q for q in quotes if q.speaker == "Bryan English")
     assert english.content.text.startswith("''Part of my job") and english.content.text.endswith("us,'''")
     assert any(q.kind == "partial" and "''activating his personal network.''" in q.content.text for q in quotes)
+
+
+def test_speaker_lines_of_headlines_and_transcripts_but_not_datelines_or_labels() -> None:
+    text = ("Bernie Sanders: I’m Not Much Of A Socialist Compared To Eisenhower\n\n"
+            "WASHINGTON: The senator spoke on Sunday.\n\n"
+            "TAPPER: And obviously, you are supporting Donald Trump. Is he a healer?\n\n"
+            "Update: This story has been updated.\n\n"
+            "Editor’s note: An earlier version misspelled a name.\n\n"
+            "The plan has three parts: housing, jobs and schools.")
+    found = {(q.source.text if q.source else None, q.content.text) for q in extract(text) if q.cue_lemma == ":"}
+    assert found == {("Bernie Sanders", "I’m Not Much Of A Socialist Compared To Eisenhower"),
+                     ("TAPPER", "And obviously, you are supporting Donald Trump. Is he a healer?")}
+    sanders = next(q for q in extract(text) if q.source and q.source.text == "Bernie Sanders")
+    assert sanders.kind == "direct" and sanders.speaker == "Bernie Sanders" and sanders.cue.text == ":"

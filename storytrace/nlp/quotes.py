@@ -34,6 +34,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from storytrace.errors import ModelError
@@ -643,6 +644,9 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
             tagged = []  # no backbone, or a tagger trained on another one: the rule layers (entities says why)
         found += tagged
         taken += [span for f in tagged for span in f.fragments]
+    lines = _speaker_lines(text, paras, taken)
+    found += lines
+    taken += [span for f in lines for span in f.fragments]
     if RULE_CUES:
         found += _cue_layer(text, paras, taken)
     if parse:
@@ -655,6 +659,48 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
             pass  # no model shipped: rules only (the entities stage says why)
     found.sort(key=lambda f: f.start)
     return found
+
+
+# -- speaker lines: "Bernie Sanders: I'm Not Much Of A Socialist ..." (headlines), "TAPPER: ..." (transcripts) ----
+_NAME_WORD = r"(?:[A-Z][\w’'.-]*|of|de|van|von|the)"
+_SPEAKER_LINE = re.compile(rf"[ \t]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,4}}):[ \t]+(\S.*?)\s*$")
+# labels that head a line the way a speaker's name does, and are not speakers
+_LINE_LABELS = frozenset("""update updated note editor editor's editors' photo photos image video watch read more
+related source sources credit correction clarification disclosure q a question answer transcript excerpt
+breaking exclusive live opinion analysis review summary background full text tags topics by from to subject
+date time location where when what why how""".split())
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    """Countries and cities of the project's gazetteer, case-folded (datelines look like speaker lines)."""
+    from storytrace.nlp import rules
+
+    return frozenset(p.casefold() for p in rules.read_list("countries.txt") + rules.read_list("cities.txt"))
+
+
+def _speaker_lines(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]]) -> list[Found]:
+    """A paragraph that is a name, a colon and words: the named speaker's words (cue: the colon).
+
+    Headlines write "Bernie Sanders: I'm Not Much Of A Socialist Compared To Eisenhower", transcripts
+    "TAPPER: And obviously, you're supporting Donald Trump ...". The name is one to five capitalised words
+    (or "of", "de" ... inside); a label ("Update:", "Photo:", "Editor's note:") or a name ending in a lower-case
+    word is not a speaker. Paragraphs holding a direct quote already found are left to that quote.
+    """
+    index = _Spans(taken)
+    out = []
+    for para in paras:
+        m = _SPEAKER_LINE.match(text, para.start, para.end)
+        if m is None or m.end() != para.end or index.overlaps((para.start, para.end)):
+            continue
+        words = m.group(1).split()
+        if (words[-1][0].islower() or words[0].lower().rstrip("s’'") in _LINE_LABELS
+                or m.group(1).casefold() in _places()):  # "WASHINGTON:" is a dateline
+            continue
+        colon = m.end(1)
+        out.append(Found("direct", [(m.start(2), m.end(2))], cue=(colon, colon + 1), cue_lemma=":",
+                         source=(m.start(1), m.end(1)), confidence=0.5, notes={"via_line": True}))
+    return out
 
 
 def _cue_lemma(cue: str) -> str:
