@@ -485,3 +485,17 @@ def test_speaker_lines_of_headlines_and_transcripts_but_not_datelines_or_labels(
                      ("TAPPER", "And obviously, you are supporting Donald Trump. Is he a healer?")}
     sanders = next(q for q in extract(text) if q.source and q.source.text == "Bernie Sanders")
     assert sanders.kind == "direct" and sanders.speaker == "Bernie Sanders" and sanders.cue.text == ":"
+
+
+def test_adding_that_is_a_second_attribution_of_the_same_speaker() -> None:
+    text = ("“I think that speaks volumes,” Ms. Diaz said, adding that the campaign will work hard to win over "
+            "those voters in November.\n\nRubio said he expects a long race, adding that he will have to win some "
+            "winner-take-all states in March.")
+    quotes = extract(text)
+    added = [q for q in quotes if q.cue_lemma == "add"]
+    assert [q.content.text for q in added] == [
+        "the campaign will work hard to win over those voters in November",
+        "that he will have to win some winner-take-all states in March"]
+    assert added[0].source is not None and added[0].source.text == "Ms. Diaz" and added[0].speaker == "Diaz"
+    said = next(q for q in quotes if q.cue_lemma == "say" and q.kind == "indirect")
+    assert said.content.text == "he expects a long race"  # stops at the comma before "adding"
