@@ -4,7 +4,8 @@ Three layers: two rule layers over plain text, then a parse layer (``storytrace.
 parses only the sentences holding a lexicon cue the rules left unused:
 
 Direct-quote layer (deterministic)
-    Quote marks are paired per paragraph (curly “...”, straight "..." by context). A paragraph that
+    Quote marks are paired per paragraph (curly “...”, straight "..." by context; two apostrophes
+    ''...'', as New York Times archive copy writes them, are read as curly marks). A paragraph that
     opens a quote and never closes it continues into the next paragraph when that one opens with a quote
     mark (the newspaper convention for a long quote); the quote is one attribution whose content has one
     fragment per paragraph. A quote that stands as a sentence of its own (at a paragraph or sentence start,
@@ -20,7 +21,9 @@ Cue layer (indirect and partial speech)
     Outside direct quotes, a reporting cue (``said``, ``told MPs``, ``insisted``, ``according to`` ...) with
     a source mention beside it takes the clause after it (``said [that] ...``) or, when the cue closes its
     sentence, the clause before it (``..., he said.``) as content. A content holding quote marks is
-    *partial* (``said it was “outrageous” that ...``), else *indirect*.
+    *partial* (``said it was “outrageous” that ...``), else *indirect*. A paragraph that is a name, a colon
+    and words (headlines ``Bernie Sanders: I'm Not ...``, transcripts ``TAPPER: ...``) is the name's, and
+    ``, adding that ...`` after an attribution is a second one of the same speaker.
 
 Spans follow PolNeAR's conventions: content includes quote marks, a leading "that" and closing
 punctuation; the source is the mention as written ("he", "The Labour peer"); the resolved name goes in
