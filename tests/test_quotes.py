@@ -345,9 +345,10 @@ def test_quotes_stage_gives_raw_offsets() -> None:
 
 # -- quality gate on a fixed dev slice (floors a little below the measured figures) ---------------------------
 FLOORS = {
-    ("ALL", "content", "exact"): 0.46, ("ALL", "content", "lenient"): 0.60,
-    ("ALL", "source", "exact"): 0.52, ("ALL", "cue", "exact"): 0.53,
-    ("DIRECT", "content", "lenient"): 0.74,
+    # session 8 on this slice: 0.510, 0.656, 0.612, 0.593, DIRECT lenient 0.768, speaker accuracy 0.80
+    ("ALL", "content", "exact"): 0.49, ("ALL", "content", "lenient"): 0.63,
+    ("ALL", "source", "exact"): 0.58, ("ALL", "cue", "exact"): 0.57,
+    ("DIRECT", "content", "lenient"): 0.75,
 }
 
 
@@ -359,7 +360,7 @@ def test_quality_gate_extractor_on_a_dev_slice() -> None:
     measured = {k: f[k[0]][k[1]][k[2]]["f1"] for k in FLOORS}
     below = {k: (v, FLOORS[k]) for k, v in measured.items() if v < FLOORS[k]}
     assert not below, f"F1 below the pinned floors (measured, floor): {below}"
-    assert f["direct_speaker_accuracy"]["accuracy"] >= 0.72
+    assert f["direct_speaker_accuracy"]["accuracy"] >= 0.76
 
 
 def test_rules_only_mode_finds_the_seed_direct_quotes(seed_texts):
