@@ -145,6 +145,8 @@ def cmd_package(args: argparse.Namespace) -> Path:
         if line.startswith(("train = ", "dev = ")) and "/" in line:
             key = line.split(" = ")[0]
             lines[i] = f'{key} = "training/corpus/{key}.spacy"'
+        elif line.startswith("base = ") and "/" in line:  # the checkpoint a resumed run started from
+            lines[i] = "base = null"
     config.write_text("\n".join(lines) + "\n")
     import spacy
 
