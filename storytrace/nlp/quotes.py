@@ -703,7 +703,7 @@ def _speaker_lines(text: str, paras: list[_Paragraph], taken: list[tuple[int, in
             continue
         colon = m.end(1)
         out.append(Found("direct", [(m.start(2), m.end(2))], cue=(colon, colon + 1), cue_lemma=":",
-                         source=(m.start(1), m.end(1)), confidence=0.5, notes={"via_line": True}))
+                         source=(m.start(1), m.end(1)), confidence=0.5))
     return out
 
 
@@ -1213,9 +1213,7 @@ def extract(text: str, article_id: str = "", *, parse: bool = True) -> list[Quot
 def _reread(quote: Quote, text: str, marked: str) -> Quote:
     """The same quotation with its spans' text read from ``text``; a span that starts or ends on a curled mark
     takes in both apostrophes of the original (``''Look,''``, not ``'Look,'``)."""
-    def again(span: Span | None) -> Span | None:
-        if span is None:
-            return None
+    def again(span: Span) -> Span:
         start, end = span.start, span.end
         if start > 0 and marked[start] == "“" and text[start - 1 : start + 1] == "''":
             start -= 1
@@ -1223,10 +1221,9 @@ def _reread(quote: Quote, text: str, marked: str) -> Quote:
             end += 1
         return _span(text, start, end)
 
-    content = again(quote.content)
-    assert content is not None
-    return replace(quote, content=content, cue=again(quote.cue), source=again(quote.source),
-                   content_spans=tuple(s for s in map(again, quote.content_spans) if s is not None))
+    return replace(quote, content=again(quote.content), content_spans=tuple(map(again, quote.content_spans)),
+                   cue=None if quote.cue is None else again(quote.cue),
+                   source=None if quote.source is None else again(quote.source))
 
 
 def find(doc: Any) -> list[Quote]:
