@@ -19,7 +19,15 @@ from typing import Any
 from storytrace.bench.attributions import load_split
 from storytrace.bench.metrics import prf
 from storytrace.errors import BenchmarkError
-from storytrace.resolve.variants import QUOTED, QuoteUnit, find_variants, normalise, pairs_of, units_from_quotes
+from storytrace.resolve.variants import (
+    OPENERS,
+    QUOTED,
+    QuoteUnit,
+    find_variants,
+    normalise,
+    pairs_of,
+    units_from_quotes,
+)
 
 
 def _labels(split: str) -> list[tuple[str, str, bool]]:
@@ -39,7 +47,7 @@ def _labels(split: str) -> list[tuple[str, str, bool]]:
 
 def _kind(text: str) -> str:
     """A gold content's kind as the quotes stage would give it: opening with a quote mark, holding one, neither."""
-    if text.lstrip()[:1] in "“\"'‘":
+    if text.lstrip()[:1] in OPENERS:
         return "direct"
     return "partial" if QUOTED.search(text) else "indirect"
 

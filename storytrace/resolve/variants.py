@@ -44,7 +44,7 @@ MIN_SHARED = 0.3  # share of the smaller unit's 3-grams shared with a candidate
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 QUOTED = re.compile(r"[“\"]([^“”\"]+)[”\"]")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
-_OPENERS = "“\"‘'"
+OPENERS = "“\"‘'"
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ def _contains(short: list[str], long: list[str]) -> bool:
 
 def _quoted(unit: QuoteUnit) -> bool:
     """The unit's words are quoted: a direct quote, a quoted fragment, or a content opening with a quote mark."""
-    return unit.kind != "indirect" or unit.text.lstrip()[:1] in _OPENERS
+    return unit.kind != "indirect" or unit.text.lstrip()[:1] in OPENERS
 
 
 def match_score(a: _Prepared, b: _Prepared) -> float:
@@ -213,7 +213,7 @@ def match_score(a: _Prepared, b: _Prepared) -> float:
     if n < MIN_WORDS or not (_quoted(a.unit) or _quoted(b.unit)):
         return 0.0
     if n < SHORT:
-        fragment = short.unit.kind in ("partial", "loose") or short.unit.text.lstrip()[:1] in _OPENERS
+        fragment = short.unit.kind in ("partial", "loose") or short.unit.text.lstrip()[:1] in OPENERS
         return 1.0 if fragment and _contains(short.words, long.words) else 0.0
     blocks = difflib.SequenceMatcher(None, short.words, long.words, autojunk=False).get_matching_blocks()
     in_order = sum(blk.size for blk in blocks if blk.size >= 3) / n
