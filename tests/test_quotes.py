@@ -500,3 +500,20 @@ def test_adding_that_is_a_second_attribution_of_the_same_speaker() -> None:
     assert added[0].source is not None and added[0].source.text == "Ms. Diaz" and added[0].speaker == "Diaz"
     said = next(q for q in quotes if q.cue_lemma == "say" and q.kind == "indirect")
     assert said.content.text == "he expects a long race"  # stops at the comma before "adding"
+
+
+def test_a_sentence_ends_after_a_capital_letter_when_a_quotation_opens_next() -> None:
+    """"Wealth-X." and "S.C." end their sentence before an opening quotation mark: the quote after them is the
+    second fragment of the same speaker's quotation, not lost; "then-Sen. Barack Obama" still does not end one."""
+    text = ("“It is a good year for billionaires,” said David Friedman, president of Wealth-X. “Their numbers "
+            "grew by six percent.”\n\n“Donald’s record does not match what he says,” Cruz told reporters in Fort "
+            "Mill, S.C. “It seems Donald has a lot of nervous energy.”\n\nTad Devine argued that the distance "
+            "between Clinton and then-Sen. Barack Obama was small.")
+    quotes = extract(text)
+    friedman = next(q for q in quotes if q.speaker == "David Friedman")
+    assert [s.text for s in friedman.content_spans] == [
+        "“It is a good year for billionaires,”", "“Their numbers grew by six percent.”"]
+    cruz = next(q for q in quotes if q.speaker == "Cruz")
+    assert cruz.content_spans[-1].text == "“It seems Donald has a lot of nervous energy.”"
+    devine = next(q for q in quotes if q.cue_lemma == "argue")
+    assert devine.content.text.endswith("then-Sen. Barack Obama was small.")

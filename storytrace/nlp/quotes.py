@@ -266,10 +266,12 @@ def _sentence_ends(text: str, start: int, end: int, regions: list[tuple[int, int
         if inside(i - 1) and i not in closes:
             continue
         # the word before the stop; a bounded window keeps this linear in the paragraph's length
-        word = re.search(r"([\w.]+)[.!?]*[”\"’)]*$", text[max(start, i - _WORD_WINDOW):i])
-        if word and m.group().startswith("."):
+        word = re.search(r"([\w.-]+)[.!?]*[”\"’)]*$", text[max(start, i - _WORD_WINDOW):i])
+        # an initial or abbreviation is followed by a name, not by an opening quotation mark
+        opens = re.match(r"\s+[“\"‘]", text[i:end]) is not None
+        if word and m.group().startswith(".") and not opens:
             w = word.group(1).rstrip(".").lower()
-            if w in _ABBREV or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(?:\w\.)+\w", w):
+            if w.rsplit("-", 1)[-1] in _ABBREV or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(?:\w\.)+\w", w):
                 continue
         ends.append(i)
     ends.append(end)
