@@ -517,3 +517,38 @@ def test_a_sentence_ends_after_a_capital_letter_when_a_quotation_opens_next() ->
     assert cruz.content_spans[-1].text == "“It seems Donald has a lot of nervous energy.”"
     devine = next(q for q in quotes if q.cue_lemma == "argue")
     assert devine.content.text.endswith("then-Sen. Barack Obama was small.")
+
+
+def test_according_to_reads_the_clause_it_belongs_to() -> None:
+    """"according to X" after a quote's comma, after a lead adverbial, inside a short subject, and before X's
+    appositive: the content is the clause the source vouches for."""
+    text = ("She later compared the conversation to a “root canal,” according to Axelrod’s memoir.\n\n"
+            "In addition, according to the department, nearly nine million more workers will be protected.\n\n"
+            "The tax, according to a study by economists at Duke University, reduced emissions by 5 percent.\n\n"
+            "Students might not be good credit risks, according to Jason Delisle, who was an adviser.")
+    found = {q.source.text: q for q in extract(text) if q.cue_lemma == "according to" and q.source}
+    assert found["Axelrod’s memoir"].content.text == "She later compared the conversation to a “root canal,”"
+    assert found["Axelrod’s memoir"].kind == "partial"
+    assert found["the department"].content.text.startswith("nearly nine million more workers")
+    assert [s.text for s in found["a study by economists at Duke University"].content_spans] == [
+        "The tax", "reduced emissions by 5 percent."]
+    assert found["Jason Delisle"].content.text == "Students might not be good credit risks"
+
+
+def test_a_postposed_source_keeps_its_appositive_and_is_never_a_content_subject() -> None:
+    """"said David Friedman, president of Wealth-X." is the source as written (PolNeAR's spans hold the
+    appositive); "X, clad in ..., said the convention could ..." is X's, not "the convention"'s."""
+    text = ("“It is a good year for billionaires,” said David Friedman, president of Wealth-X.\n\n"
+            "Behind the scenes, Mr. Vander Plaats is ''activating his personal network,'' said Bryan English, the "
+            "Cruz campaign's Iowa director.\n\n"
+            "“We will win,” said Smith, adding that the race was close.\n\n"
+            "Mary Susan, clad in a red cape with blinking lights, said the convention could be a “failure” if Trump "
+            "loses.")
+    quotes = extract(text)
+    by_speaker = {q.speaker: q for q in quotes if q.cue_lemma == "say"}
+    assert by_speaker["David Friedman"].source.text == "David Friedman, president of Wealth-X"
+    english = by_speaker["Bryan English"]
+    assert english.source.text == "Bryan English, the Cruz campaign's Iowa director"
+    assert english.content.text.endswith("''activating his personal network,''")
+    assert by_speaker["Smith"].source.text == "Smith"  # "adding ..." is no appositive
+    assert not any(q.source and q.source.text.startswith("the convention") for q in quotes)

@@ -389,6 +389,26 @@ def _source_right(tokens: list[tuple[int, int, str]], i: int, ceiling: int) -> t
     return i, j - 1
 
 
+def _with_appositive(tokens: list[tuple[int, int, str]], src: tuple[int, int] | None) -> tuple[int, int] | None:
+    """A postposed source with the appositive that closes its sentence: ``said David Friedman, president of
+    Wealth-X.``, ``said Alan Cobb, a senior adviser who ...`` (PolNeAR's source spans hold it). Only when the
+    appositive runs to a full stop with no quotation mark, cue word or further comma."""
+    if src is None or src[1] + 2 >= len(tokens) or tokens[src[1] + 1][2] != ",":
+        return src
+    first = tokens[src[1] + 2][2]
+    if (tokens[src[1]][2].lower() in _PRONOUNS or _lemma(first) or first.lower().endswith("ing")
+            or (first.lower() in _STOP and first.lower() != "who") or not first[:1].isalpha()):
+        return src
+    for k in range(src[1] + 2, min(len(tokens), src[1] + 30)):
+        w = tokens[k][2]
+        if w in {".", "!", "?"}:
+            return (src[0], k - 1) if k > src[1] + 2 else src
+        if w in {",", ";", ":", "“", "”", '"', "(", "—"} or (_lemma(w) and k > src[1] + 2 and w.islower()
+                                                            and tokens[k - 1][2].lower() not in _DETERMINERS):
+            return src
+    return src
+
+
 def _lemma(word: str) -> str:
     return _LEMMA.get(word.lower(), "")
 
@@ -492,6 +512,7 @@ def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None,
                 continue
         else:
             src = _source_right(toks, n + 1, _phrase_end(toks, n + 1) - 1) if n + 1 < len(toks) else None
+            src = _with_appositive(toks, src)
         frame_end = _clause_end(toks, last + 1)
         return Found("direct", [], cue=(toks[first][0], toks[last][1]), cue_lemma=_lemma(word),
                      source=(toks[src[0]][0], toks[src[1]][1]) if src else None,
@@ -1088,6 +1109,22 @@ def _trailing_frame(toks: list[tuple[int, int, str]], m: int, hi: int) -> bool:
     return False
 
 
+# First words of a sentence-initial adverbial ("In addition,", "However,", "Last year,") before "according to X,".
+_LEAD_ADVERBIALS = frozenset("""in however but and meanwhile also still yet so then now moreover furthermore indeed
+instead overall at by on for since after before last this earlier later separately similarly nationally""".split())
+# First words of what follows "according to X," when it is X's appositive or a relative clause, not the content.
+_APPOSITIVE_STARTS = frozenset({"a", "an", "one", "who", "which", "whose", "whom", "where", "when"})
+
+
+def _comma_before(toks: list[tuple[int, int, str]], n: int, lo: int) -> int | None:
+    """Index of the comma right before token ``n``, also inside a closing quotation mark (`` “...,” said X``)."""
+    if n > lo and toks[n - 1][2] == ",":
+        return n - 1
+    if n - 1 > lo and toks[n - 1][2] in {"”", '"'} and toks[n - 2][2] == ",":
+        return n - 2
+    return None
+
+
 def _according(text: str, para: _Paragraph, n: int, lo: int, hi: int) -> Found | None:
     toks = para.tokens
     cue = (toks[n][0], toks[n + 1][1])
@@ -1098,29 +1135,50 @@ def _according(text: str, para: _Paragraph, n: int, lo: int, hi: int) -> Found |
     if e == s:
         return None
     source = (toks[s][0], toks[e - 1][1])
-    if n > lo and toks[n - 1][2] == "," and n - 1 > lo:
-        content = (toks[lo][0], toks[n - 2][1])
-    elif n == lo and e <= hi and toks[e][2] == ",":
-        if e + 1 > hi:
-            return None
-        content = (toks[e + 1][0], toks[hi][1])
+    comma = _comma_before(toks, n, lo)
+    # a clause resumes after "according to X,", unless what follows is X's appositive or a relative clause
+    after = (toks[e + 1][0], toks[hi][1]) if e + 1 <= hi and toks[e][2] == "," else None
+    if after is not None and (not _at_least_words(text, after, 3) or toks[e + 1][2].lower() in _APPOSITIVE_STARTS):
+        after = None
+    if comma is not None and comma > lo:
+        before = (toks[lo][0], toks[comma - 1][1] if comma == n - 1 else toks[n - 1][1])
+        short = not _at_least_words(text, before, 6)
+        if after is None or not short:
+            fragments = [before]
+        elif toks[lo][2].lower() in _LEAD_ADVERBIALS or toks[lo][2].lower().endswith("ly"):
+            fragments = [after]  # "In addition, according to the department, CLAUSE"
+        else:
+            fragments = [before, after]  # "The tax, according to a study, reduced emissions"
+    elif n == lo and after is not None:
+        fragments = [after]
     else:
         return None
-    kind = "partial" if para.has_mark(content) else "indirect"
-    return Found(kind, [content], cue=cue, cue_lemma="according to", source=source, confidence=0.6)
+    kind = "partial" if any(para.has_mark(f) for f in fragments) else "indirect"
+    return Found(kind, fragments, cue=cue, cue_lemma="according to", source=source, confidence=0.6)
+
+
+# Words that may follow a postposed source before its clause ends: "said Mr Smith in an interview / on Tuesday".
+_AFTER_SOURCE = frozenset("""in on at during after before from to via by with about while when as yesterday today
+tonight earlier later recently last this late early monday tuesday wednesday thursday friday saturday sunday""".split())
 
 
 def _postposed(text: str, para: _Paragraph, n: int, lo: int, hi: int, lemma: str) -> Found | None:
     """``CONTENT, X said.`` / ``CONTENT, said X.``: a cue near the sentence end with its content before."""
     toks = para.tokens
     # "..., said Mr Smith." : source after the cue
-    if n > lo + 2 and toks[n - 1][2] == ",":
+    comma = _comma_before(toks, n, lo)
+    if comma is not None and comma > lo + 1:
         end_tok = n + 1
         while end_tok <= hi and toks[end_tok][2] not in {",", ".", ";", "!", "?"}:
             end_tok += 1
         src = _source_right(toks, n + 1, end_tok - 1) if n + 1 <= hi else None
+        # the source fills the clause, or an adjunct follows it ("said Mr Smith on Tuesday"); a verb after
+        # it ("..., said the convention could be ...") makes it the subject of a content, not a source
+        if src is not None and src[1] + 1 < end_tok and toks[src[1] + 1][2].lower() not in _AFTER_SOURCE:
+            src = None
         if src is not None and (end_tok > hi or toks[end_tok][2] in {".", "!", "?", ","}):
-            content = (toks[lo][0], toks[n - 2][1])
+            src = _with_appositive(toks[:hi + 1], src)
+            content = (toks[lo][0], toks[n - 2 if comma == n - 1 else n - 1][1])
             if _at_least_words(text, content, 4):
                 kind = "partial" if para.has_mark(content) else "indirect"
                 return Found(kind, [content], cue=(toks[n][0], toks[n][1]), cue_lemma=lemma,
