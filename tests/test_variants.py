@@ -92,3 +92,57 @@ def test_train_labels_parse_and_point_at_train_gold_contents() -> None:
         assert label in ("same", "different")
         (outlet_a, *span_a), (outlet_b, *span_b) = gold[(a, ea)], gold[(b, eb)]
         assert span_a == [int(sa), int(xa)] and span_b == [int(sb), int(xb)] and outlet_a != outlet_b
+
+
+def _linked(*units: QuoteUnit) -> set[frozenset[str]]:
+    return {frozenset(m.unit.key for m in g.members) for g in find_variants(list(units))}
+
+
+def test_interrupted_quote_is_compared_on_its_quoted_words() -> None:
+    # PolNeAR train: the same Trump answer, interrupted by narration of different lengths in two outlets
+    ap = _unit("a:0", '"A lot will have to do with Israel and whether or not Israel wants to make the deal — whether '
+                      "or not Israel's willing to sacrifice certain things,\" Trump told The Associated Press of the "
+                      'prospects for peace in the region. "They may not be."')
+    post = _unit("b:0", '"A lot will have to do with Israel and whether or not Israel wants to make the deal - whether '
+                        "or not Israel's willing to sacrifice certain things,\" Trump said. \"They may not be, and I "
+                        "understand that, and I'm okay with that. But then you're just not going to have a deal.\"")
+    assert _linked(ap, post) == {frozenset({"a:0", "b:0"})}
+
+
+def test_words_a_speaker_quotes_from_someone_else_do_not_link_a_fragment_to_him() -> None:
+    # Trump's tweet quotes the FBI director; a fragment of the director's statement is not the tweet
+    tweet = _unit("a:0", "“Crooked Hillary Clinton and her team ‘were extremely careless in their handling of very "
+                         "sensitive, highly classified information.’ Not fit!”")
+    fragment = _unit("b:0", "extremely careless in their handling of very sensitive, highly classified information.",
+                     kind="partial")
+    comey = _unit("c:0", "“Although we did not find clear evidence that Secretary Clinton or her colleagues intended "
+                         "to violate laws, there is evidence that they were extremely careless in their handling of "
+                         "very sensitive, highly classified information,”")
+    assert _linked(tweet, fragment) == set()
+    assert _linked(comey, fragment) == {frozenset({"b:0", "c:0"})}
+
+
+def test_a_short_paraphrase_sharing_a_stock_phrase_with_a_quote_does_not_link() -> None:
+    said = _unit("a:0", "''I'm not hiding the fact that I want Donald Trump to be the next president of the "
+                        "United States.''")
+    poll = _unit("b:0", "Sanders to be the next president of the United States", kind="indirect")
+    assert _linked(said, poll) == set()
+
+
+def test_a_short_fragment_found_in_part_must_be_found_at_both_ends() -> None:
+    fragment = _unit("a:0", "the U.S. as well as Mexico", kind="partial")
+    other = _unit("b:0", "the administration is planning to expand the program to allow siblings, biological parents "
+                         "and caregivers to enter the U.S. as well ― as long as they are accompanying minors",
+                  kind="indirect")
+    assert _linked(fragment, other) == set()
+
+
+def test_equal_links_join_the_longer_evidence_first() -> None:
+    # all four links score 1.0; the six-word quote must meet the tweet it comes from before the three-word
+    # fragment pulls it into the group of another tweet, which the guard then keeps apart
+    paris = _unit("a:0", '"The tragic attacks in Paris proves once again that America needs to get tough on radical '
+                         'Islamic terrorism,"')
+    stock = _unit("b:0", "radical Islamic terrorism", kind="partial")
+    quoted = _unit("c:0", '"being right on radical Islamic terrorism."')
+    tweet = _unit("d:0", '"Appreciate the congrats for being right on radical Islamic terrorism."')
+    assert any({"c:0", "d:0"} <= group for group in _linked(paris, stock, quoted, tweet))

@@ -10,9 +10,14 @@
 3. Verification on the word sequences (rapidfuzz LCS): the shorter unit must be found in the longer
    one, in order (LCS) or by its word pairs (sentences moved), to at least ``MIN_CONTAIN``; units of
    three to five words only link when they occur word for word inside the other (a partial quote).
-4. Groups by union-find, strongest links first, with a guard against chaining: two groups merge only
-   if their canonical texts (the longest member) also match each other loosely (``GUARD``), so a
-   slogan quoted inside two different speeches does not glue them together.
+   A direct quote interrupted by narration ("...," Trump told The Associated Press. "...") is compared on
+   its quoted words only; words a speaker quotes from someone else (single quotes inside double ones)
+   never count for a unit that quotes nobody; a paraphrase must have ``PARAPHRASE_RUN`` words found; a
+   short quoted fragment found in part must be found at both ends (``EDGES``).
+4. Groups by union-find, strongest links first (on ties, the link whose shorter unit is longer), with a
+   guard against chaining: two groups merge only if their canonical texts (the longest member) also
+   match each other loosely (``GUARD``), so a slogan quoted inside two different speeches does not glue
+   them together.
 
 Per group: the canonical text (the longest member), each member's word-level diff against it and its
 change flags (``punctuation``, ``substantive`` with the substituted words, ``truncation``,
@@ -40,11 +45,16 @@ MIN_CONTAIN = 0.8  # share of the shorter unit found in the longer one
 GUARD = 0.5  # canonicals of two groups must match this well for the groups to merge
 MAX_DF = 200  # 3-grams in more units than this are too common to index
 MIN_SHARED = 0.3  # share of the smaller unit's 3-grams shared with a candidate
+PARAPHRASE_RUN = 10  # words of a paraphrase (indirect quote) that must be found in a quote for a link
+EDGES = 12  # quoted fragments shorter than this, found only in part, must be found at both ends
 
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 QUOTED = re.compile(r"[“\"]([^“”\"]+)[”\"]")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 OPENERS = "“\"‘'"
+_OUTER = re.compile(r"''|[“”\"]")
+# single quotation marks inside a double-quoted span: opening before a word, closing after one
+_NESTED = re.compile(r"(?<!\w)[‘'](?=\w)(.+?)(?<=[\w.,!?…])[’'](?!\w)")
 
 
 @dataclass(frozen=True)
@@ -176,20 +186,59 @@ def loose_fragments(article_id: str, raw_text: str, covered: Sequence[tuple[int,
 @dataclass
 class _Prepared:
     unit: QuoteUnit
-    words: list[str]
-    grams: set[int] = field(default_factory=set)
+    words: list[str]  # the words matching compares (a direct quote's narration between its quotes left out)
+    grams: set[int] = field(default_factory=set)  # word 3-grams of all the unit's words (candidate lookup)
+    nested: list[bool] = field(default_factory=list)  # per matching word: quoted by the speaker from someone else
+    free: set[int] = field(default_factory=set)  # 3-grams of matching words with no nested word
+    own: set[int] = field(default_factory=set)  # 3-grams of matching words
+
+
+def _hash3(w: Sequence[str], i: int) -> int:
+    return hash((w[i], w[i + 1], w[i + 2]))
+
+
+def _outer_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans inside double quotation marks (“…”, "…", and ''…'' as some outlets write them)."""
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for m in _OUTER.finditer(text):
+        if start is None:
+            if m.group() != "”":
+                start = m.end()
+        elif m.group() != "“":
+            spans.append((start, m.start()))
+            start = None
+    if start is not None:
+        spans.append((start, len(text)))
+    return spans
 
 
 def _prepare(unit: QuoteUnit) -> _Prepared:
-    w = words(unit.text)
-    grams = {hash((w[i], w[i + 1], w[i + 2])) for i in range(len(w) - 2)}
-    return _Prepared(unit, w, grams)
+    """The unit's words for matching. A direct quote interrupted by narration ("...," Trump said. "...") is
+    matched on its quoted words only; words in single quotes inside double ones (the speaker quoting someone
+    else, as in a tweet quoting the FBI director) are marked ``nested``."""
+    text = unit.text
+    found = [(m.start(), _norm(m.group())) for m in _TOKEN.finditer(text) if _is_word(m.group())]
+    everything = [w for _s, w in found]
+    grams = {_hash3(everything, i) for i in range(len(everything) - 2)}
+    fragment = unit.kind in ("partial", "loose")
+    spans = [(0, len(text))] if fragment else _outer_spans(text)
+    if not fragment and text.lstrip()[:1] in OPENERS and len(spans) >= 2:
+        found = [(s, w) for s, w in found if any(a <= s < b for a, b in spans)]
+    inner = [(m.start(1), m.end(1)) for a, b in spans for m in _NESTED.finditer(text, a, b)]
+    w = [x for _s, x in found]
+    nested = [any(a <= s < b for a, b in inner) for s, _x in found]
+    own = {_hash3(w, i) for i in range(len(w) - 2)}
+    free = {_hash3(w, i) for i in range(len(w) - 2) if not any(nested[i : i + 3])}
+    return _Prepared(unit, w, grams, nested, free, own)
 
 
-def _contains(short: list[str], long: list[str]) -> bool:
-    n = len(short)
-    first = short[0]
-    return any(long[i] == first and long[i : i + n] == short for i in range(len(long) - n + 1))
+def _contains(short: _Prepared, long: _Prepared) -> bool:
+    """The short unit's words occur word for word in the long one (not inside words it quotes from others)."""
+    s, n = short.words, len(short.words)
+    own = not any(short.nested)
+    return any(long.words[i : i + n] == s and not (own and any(long.nested[i : i + n]))
+               for i in range(len(long.words) - n + 1))
 
 
 def _quoted(unit: QuoteUnit) -> bool:
@@ -205,20 +254,35 @@ def match_score(a: _Prepared, b: _Prepared) -> float:
     link only when they are quoted fragments found word for word, since "the United States" is a
     phrase, not an utterance. Two paraphrases (indirect quotes) never link: shared wording outside
     quotation marks is a shared topic ("a temporary ban on Muslims entering the United States", "raising
-    the minimum wage to $15"), not one utterance. (Resolved speakers are not compared: on PolNeAR train a
-    veto on different speakers removed no false link and three true ones, through speaker errors.)
+    the minimum wage to $15"), not one utterance; for the same reason a paraphrase meets a quote only
+    with ``PARAPHRASE_RUN`` words found ("Sanders to be the next president of the United States" is not
+    a rendering of a quote ending "... Donald Trump to be the next president of the United States").
+    Words the longer unit quotes from someone else (Trump's tweet quoting the FBI director's
+    "extremely careless ...") are not the speaker's, so they do not count for a unit that quotes nobody.
+    A quoted fragment of under ``EDGES`` words found only in part must be found at both ends ("the U.S.
+    as well as Mexico" is not in "... the U.S. as well ― as long as ..."). (Resolved speakers are not
+    compared: on PolNeAR train a veto on different speakers removed no false link and three true ones,
+    through speaker errors.)
     """
     short, long = (a, b) if len(a.words) <= len(b.words) else (b, a)
     n = len(short.words)
     if n < MIN_WORDS or not (_quoted(a.unit) or _quoted(b.unit)):
         return 0.0
+    fragment = short.unit.kind in ("partial", "loose")
     if n < SHORT:
-        fragment = short.unit.kind in ("partial", "loose") or short.unit.text.lstrip()[:1] in OPENERS
-        return 1.0 if fragment and _contains(short.words, long.words) else 0.0
-    blocks = difflib.SequenceMatcher(None, short.words, long.words, autojunk=False).get_matching_blocks()
-    in_order = sum(blk.size for blk in blocks if blk.size >= 3) / n
-    any_order = len(short.grams & long.grams) / max(len(short.grams), 1)
-    return max(in_order, any_order)
+        return 1.0 if (fragment or short.unit.text.lstrip()[:1] in OPENERS) and _contains(short, long) else 0.0
+    blocks = [blk for blk in difflib.SequenceMatcher(None, short.words, long.words, autojunk=False)
+              .get_matching_blocks() if blk.size >= 3]
+    if fragment and n < EDGES and (not blocks or blocks[0].a != 0 or blocks[-1].a + blocks[-1].size != n):
+        return 0.0  # a short quoted fragment found only in part must be found at both ends
+    own = not any(short.nested)  # the short unit quotes nobody: words the long one quotes from others do not count
+    found = sum(blk.size - (sum(long.nested[blk.b : blk.b + blk.size]) if own else 0) for blk in blocks)
+    long_grams = long.free if own else long.own
+    any_order = len(short.own & long_grams) / max(len(short.own), 1)
+    score = max(found / n, any_order)
+    if short.unit.kind == "indirect" and score * n < PARAPHRASE_RUN:
+        return 0.0  # a paraphrase's few words found in a quote are a topic phrase, not the speaker's words
+    return score
 
 
 def candidates(prepared: Sequence[_Prepared], *, max_df: int = MAX_DF,
@@ -259,7 +323,10 @@ def group_links(prepared: Mapping[int, _Prepared], links: list[tuple[float, int,
                 guard: float = GUARD) -> list[VariantGroup]:
     """Union the verified links (score, i, j), strongest first, into groups; ``prepared`` maps unit index to
     unit and needs only the linked ones (the Spark engine finds and scores links elsewhere, then calls this)."""
-    links = sorted(links, key=lambda t: (-t[0], t[1], t[2]))
+    def size(t: tuple[float, int, int]) -> int:
+        return min(len(prepared[t[1]].words), len(prepared[t[2]].words))
+
+    links = sorted(links, key=lambda t: (-t[0], -size(t), t[1], t[2]))  # ties: the longer evidence first
     found = UnionFind()
     canon: dict[int, int] = {}  # per root: the index of its longest member
 
