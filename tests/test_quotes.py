@@ -496,7 +496,7 @@ def test_adding_that_is_a_second_attribution_of_the_same_speaker() -> None:
     added = [q for q in quotes if q.cue_lemma == "add"]
     assert [q.content.text for q in added] == [
         "the campaign will work hard to win over those voters in November",
-        "that he will have to win some winner-take-all states in March"]
+        "he will have to win some winner-take-all states in March"]  # the clause reader's, not the cue layer's
     assert added[0].source is not None and added[0].source.text == "Ms. Diaz" and added[0].speaker == "Diaz"
     said = next(q for q in quotes if q.cue_lemma == "say" and q.kind == "indirect")
     assert said.content.text == "he expects a long race"  # stops at the comma before "adding"
@@ -552,3 +552,24 @@ def test_a_postposed_source_keeps_its_appositive_and_is_never_a_content_subject(
     assert english.content.text.endswith("''activating his personal network,''")
     assert by_speaker["Smith"].source.text == "Smith"  # "adding ..." is no appositive
     assert not any(q.source and q.source.text.startswith("the convention") for q in quotes)
+
+
+def test_referring_to_and_asked_are_attributions_of_their_own() -> None:
+    """"X answered, referring to B" gives X a second attribution (B up to its appositive); a sentence opening
+    with "Asked [by X] whether ...," holds the question (the asker as source when named); "the congressional
+    report said" has the cue "said", not the noun "report"."""
+    text = ("''It's jeff feltman,'' Ms. Abedin answered, referring to Jeffrey D. Feltman, a State Department "
+            "official. ''I'm sure he knows him.''\n\n"
+            "“The computer had been hacked,” the congressional report said, referring to Gruenberg’s predecessor, "
+            "Sheila Bair, who headed the FDIC from 2006.\n\n"
+            "Asked by Stephanopoulos to respond to Trump’s criticism, Carson said, “What does it say about people?”\n\n"
+            "Asked if he thought that email went too far, Devine responded: “I guess so.”")
+    quotes = extract(text)
+    refs = [q for q in quotes if q.cue_lemma == "refer"]
+    assert [q.content.text for q in refs] == ["Jeffrey D. Feltman", "Gruenberg’s predecessor, Sheila Bair"]
+    assert refs[0].speaker == "Abedin" and refs[1].source.text == "the congressional report"
+    assert any(q.cue.text == "said" and q.source.text == "the congressional report" for q in quotes)
+    asked = [q for q in quotes if q.cue_lemma == "ask"]
+    assert [(q.content.text, q.source.text if q.source else None) for q in asked] == [
+        ("to respond to Trump’s criticism", "Stephanopoulos"), ("if he thought that email went too far", None)]
+    assert {q.speaker for q in quotes if q.kind == "direct"} >= {"Carson", "Devine"}

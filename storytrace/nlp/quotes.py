@@ -486,6 +486,10 @@ def _frame_before(text: str, para: _Paragraph, q_start: int, floor: int) -> tupl
     return None, toks[-1][2] == ":"
 
 
+# Forms of the commonest speech verbs: a cue word right before one of them is a noun ("the report said").
+_SPEECH_FORMS = frozenset({"said", "says", "say", "added", "adds", "told", "tells", "wrote", "writes", "stated"})
+
+
 def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None, int]:
     """Cue and source right after a quote (``,” he said.``); (partial attribution, offset where the frame ends)."""
     k = para.token_index(q_end)
@@ -502,8 +506,8 @@ def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None,
         depth += (word == "(") - (word == ")")
         if word in {".", "!", "?", "“", '"', ";"} and n > k and depth <= 0:
             break
-        if not _lemma(word):
-            continue
+        if not _lemma(word) or (n + 1 <= limit and toks[n + 1][2].lower() in _SPEECH_FORMS):
+            continue  # "the congressional report said": a noun before the cue verb
         first, last = _cue_at(toks, n)
         first = max(first, k)
         if first > k:
@@ -683,7 +687,10 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
                 found += _tagger_layer(text, paras, covered)
         except ModelError:
             pass  # no model shipped: rules only (the entities stage says why)
-    found += _added_clauses(text, paras, found)
+    found = _asked_clauses(text, paras, found)
+    added = _added_clauses(text, paras, found)
+    replaced = {a.cue[0] for a in added if a.cue}
+    found = [f for f in found if not (f.cue and f.cue[0] in replaced)] + added
     found.sort(key=lambda f: f.start)
     return found
 
@@ -732,11 +739,14 @@ def _speaker_lines(text: str, paras: list[_Paragraph], taken: list[tuple[int, in
 
 # -- ", adding that ...": a second attribution of the same speaker ----------------------------------------------
 _ADDED = re.compile(r",\s+(adding|noting|arguing|insisting|explaining|warning|stressing|acknowledging|conceding"
-                    r"|asserting|cautioning)\s+(?:that\s+)?(?=\w|[“\"])")
+                    r"|asserting|cautioning|referring\s+to)\s+(?:that\s+)?(?=\w|[“\"])")
+# "..., referring to Jeffrey D. Feltman, a State Department official": the reference stops before an appositive
+_REFERENCE_END = re.compile(r",\s+(?:who|which|whose|whom|where|when|a|an|one)\b")
 
 
 def _added_clauses(text: str, paras: list[_Paragraph], found: list[Found]) -> list[Found]:
-    """``X said A, adding that B`` and ``“A,” she said, adding that B``: B is X's too, with its own cue.
+    """``X said A, adding that B`` and ``“A,” she said, adding that B``: B is X's too, with its own cue; so is
+    ``“A,” X answered, referring to B`` (B a reference, up to an appositive of its own).
 
     The clause runs from the participle's object to the end of the sentence of the attribution's cue; an
     indirect content that ran on over the clause stops before its comma. Clauses inside a quotation, or
@@ -755,17 +765,23 @@ def _added_clauses(text: str, paras: list[_Paragraph], found: list[Found]) -> li
         start, end = _strip(text, m.end(), sentence_end)
         while end > start and text[end - 1] in ".;":
             end -= 1
-        if len(re.findall(r"\w+", text[start:end])) < 3:
+        referring = m.group(1).startswith("referring")
+        if referring and (stop := _REFERENCE_END.search(text, start, end)):
+            end = stop.start()
+        if len(re.findall(r"\w+", text[start:end])) < (1 if referring else 3):
             continue
         last = f.fragments[-1]
         if f.kind != "direct" and last[0] < m.start() < last[1]:
             f.fragments[-1] = (last[0], m.start())  # "said A, adding that B": A stops at the comma
-        elif f.end > m.start():
-            continue
+        elif any(a <= m.start() < b for a, b in f.fragments) or (f.kind != "direct" and f.end > m.start()):
+            continue  # inside the content (a direct quote's fragments may stand on both sides of the clause)
         out.append(Found("partial" if para.has_mark((start, end)) else "indirect", [(start, end)],
-                         cue=(m.start(1), m.end(1)), cue_lemma=_cue_lemma(m.group(1)), source=f.source,
+                         cue=(m.start(1), m.end(1)), cue_lemma="refer" if referring else _cue_lemma(m.group(1)),
+                         source=f.source,
                          confidence=round(0.8 * f.confidence, 3)))
-    taken = _Spans([span for f in found for span in f.fragments])
+    # another layer's reading of the same cue ("referring" with "to Gruenberg's ..., who headed ...") gives way
+    mine = {a.cue[0] for a in out if a.cue}
+    taken = _Spans([span for f in found if not (f.cue and f.cue[0] in mine) for span in f.fragments])
     return [a for a in out if not taken.overlaps(a.fragments[0])]
 
 
@@ -1114,6 +1130,61 @@ _LEAD_ADVERBIALS = frozenset("""in however but and meanwhile also still yet so t
 instead overall at by on for since after before last this earlier later separately similarly nationally""".split())
 # First words of what follows "according to X," when it is X's appositive or a relative clause, not the content.
 _APPOSITIVE_STARTS = frozenset({"a", "an", "one", "who", "which", "whose", "whom", "where", "when"})
+
+
+_QUESTION_WORDS = frozenset({"whether", "if", "what", "why", "who", "how", "when", "where", "which", "to"})
+
+
+def _asked_clauses(text: str, paras: list[_Paragraph], found: list[Found]) -> list[Found]:
+    """``Asked whether ..., Devine replied: “...”``: the question opening a sentence is an attribution of its
+    own (``_asked``), beside the answer's. A content another layer read from the sentence start over the
+    question ("Asked whether A, 75 percent said yes" read as ``CONTENT, X said``) gives way to it."""
+    out = list(found)
+    for para, s_start, s_end in _sentences(text, paras):
+        lo, hi = para.token_index(s_start), para.token_index(s_end) - 1
+        if hi - lo < 3:
+            continue
+        toks = para.tokens
+        n = lo + (toks[lo][2].lower() in {"when", "after", "once", "while"})
+        if toks[n][2].lower() != "asked" or (question := _asked(para, n, hi)) is None:
+            continue
+        span = question.fragments[0]
+        over = [f for f in out if any(a < span[1] and span[0] < b for a, b in f.fragments)]
+        if all(f.fragments[0][0] == s_start for f in over):
+            out = [f for f in out if f not in over] + [question]
+    return out
+
+
+def _asked(para: _Paragraph, n: int, hi: int) -> Found | None:
+    """``Asked [by X] whether/what/to ... ,`` opening a sentence: the question up to its comma (a comma closing a
+    quotation inside it included), the asker as source when named, else no source."""
+    toks = para.tokens
+    c, source, cue_end = n + 1, None, n
+    if c <= hi and toks[c][2].lower() == "by":
+        m = c + 1
+        while m <= hi and m - c < 8 and toks[m][2].lower() not in _QUESTION_WORDS | {"about", ","}:
+            m += 1
+        if m > hi or m == c + 1:
+            return None
+        source, c = (toks[c + 1][0], toks[m - 1][1]), m
+    if c <= hi and toks[c][2].lower() == "about":
+        cue_end, c = c, c + 1  # "asked about the poll,"
+    elif c > hi or toks[c][2].lower() not in _QUESTION_WORDS:
+        return None
+    for m in range(c + 1, hi):
+        if toks[m][2] != ",":
+            continue
+        if not _in_quote(para, toks[m][0]):
+            end = toks[m - 1][1]
+        elif toks[m + 1][2] in {"”", '"'}:
+            end = toks[m + 1][1]  # 'Asked whether Clinton “has the integrity to serve,” 75 percent said'
+        else:
+            continue
+        content = (toks[c][0], end)
+        kind = "partial" if para.has_mark(content) else "indirect"
+        return Found(kind, [content], cue=(toks[n][0], toks[cue_end][1]), cue_lemma="ask", source=source,
+                     confidence=0.5)
+    return None
 
 
 def _comma_before(toks: list[tuple[int, int, str]], n: int, lo: int) -> int | None:
