@@ -573,3 +573,10 @@ def test_referring_to_and_asked_are_attributions_of_their_own() -> None:
     assert [(q.content.text, q.source.text if q.source else None) for q in asked] == [
         ("to respond to Trump’s criticism", "Stephanopoulos"), ("if he thought that email went too far", None)]
     assert {q.speaker for q in quotes if q.kind == "direct"} >= {"Carson", "Devine"}
+
+
+def test_a_capitalised_cue_word_inside_an_organisation_name_is_part_of_it() -> None:
+    """"State" is a cue verb, but in "The State Department said" it is a name word: the source and the speaker
+    are the department, not "Department"."""
+    quotes = extract("The State Department said the emails were classified at the time.")
+    assert [(q.source.text, q.speaker) for q in quotes] == [("The State Department", "State Department")]

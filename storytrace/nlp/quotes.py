@@ -129,6 +129,7 @@ although so than is are was were be been being do does did not this these those 
 and then also just only even still yet however meanwhile instead thus therefore nor until unless
 once while though has have had amid despite over by about against among under into through during without
 within via per with""".split()) | frozenset(_LEMMA)
+_CUE_ONLY = frozenset(_LEMMA) - frozenset(w.lower() for w in _STOP if w not in _LEMMA)  # "state", "watch" ...
 _SUBORDINATORS = frozenset({"as", "when", "after", "while", "because", "amid", "before", "since", "despite", "but",
                             "and", "though", "although"})
 # Words that open a description heading a source ("the Labour peer", "her senior policy adviser, Jake Sullivan,").
@@ -316,9 +317,11 @@ def _source_left(tokens: list[tuple[int, int, str]], cue_first: int, floor: int)
     while j >= floor:
         w = tokens[j][2]
         low = w.lower()
-        if w in {",", ";", ":", "(", ")", "—", "–", "“", "”", '"', "."} or (low in _STOP and j != last):
+        # a capitalised cue word inside a name is a name word ("The State Department", "Judicial Watch")
+        stop = low in _STOP and not (w[:1].isupper() and low in _CUE_ONLY and j > floor)
+        if w in {",", ";", ":", "(", ")", "—", "–", "“", "”", '"', "."} or (stop and j != last):
             break
-        if low in _STOP:
+        if stop:
             return None
         if not re.match(r"[\w’']", w):
             break

@@ -100,9 +100,11 @@ def name_part(mention: str) -> list[str]:
     words = [_norm(w) for w in re.findall(r"[\w][\w.'’-]*", head)]
     # the name is the run of capitalised words that ends the phrase ("The Leeds North East MP" has none)
     run: list[str] = []
+    # an organisation's name keeps its capitalised role words: "The State Department", "Judicial Watch"
+    org = bool(words) and words[-1][:1].isupper() and words[-1].lower() in _ORG_HEADS
     for w in reversed(words):
         low = w.lower().rstrip(".")
-        if (w[:1].isupper() and low not in ROLE_WORDS and low not in TITLES and low not in _NOT_NAMES
+        if (w[:1].isupper() and (org or low not in ROLE_WORDS) and low not in TITLES and low not in _NOT_NAMES
                 and not w.endswith(("’s", "'s", "’", "'"))):
             run.insert(0, w)
         else:
