@@ -580,3 +580,12 @@ def test_a_capitalised_cue_word_inside_an_organisation_name_is_part_of_it() -> N
     are the department, not "Department"."""
     quotes = extract("The State Department said the emails were classified at the time.")
     assert [(q.source.text, q.speaker) for q in quotes] == [("The State Department", "State Department")]
+
+
+def test_a_participle_attribution_gets_the_sentence_subject_as_its_source_mention() -> None:
+    """", saying ..." has no subject of its own: the speaker is the sentence's subject, and so is the source
+    mention (PolNeAR's source span), not nothing."""
+    quotes = extract("Hillary Clinton attacked Donald Trump on Monday, saying he was unfit to serve as president.")
+    saying = next(q for q in quotes if q.cue_lemma == "say")
+    assert saying.speaker == "Hillary Clinton"
+    assert saying.source is not None and saying.source.text == "Hillary Clinton"

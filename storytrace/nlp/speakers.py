@@ -81,6 +81,7 @@ class Resolution:
     reason: str = ""
     confidence: float = 1.0
     person: bool = True
+    mention: tuple[int, int] | None = None  # the mention found for an attribution with none (a sentence's subject)
 
 
 def _norm(word: str) -> str:
@@ -189,6 +190,7 @@ class _Event:
     name: str
     person: bool
     gender: str = ""
+    end: int | None = None  # end of the mention as written, when known (a sentence's subject)
 
 
 def _quote_regions(text: str) -> _Regions:
@@ -208,16 +210,20 @@ def _sentence_subjects(text: str, names: _Names, quoted: _Regions) -> list[_Even
         chunk = m.group(1)
         # skip a short leading adverbial: "However, ", "On Sunday, ", "Meanwhile, "
         lead = re.match(r"[^,“\"]{0,40},\s*", chunk)
+        skipped = 0
         if lead and len(lead.group().split()) <= 6 and not re.search(r"[A-Z]\w+\s+[A-Z]\w+", lead.group()):
-            chunk = chunk[lead.end():]
+            chunk, skipped = chunk[lead.end():], lead.end()
         cut = "," in chunk
         chunk = chunk.split(",")[0]
-        words = _WORD.findall(chunk)[:8]
+        found = list(_WORD.finditer(chunk))[:8]
+        words = [w.group() for w in found]
         np: list[str] = []
-        for w in words:
+        np_end = 0
+        for w, wm in zip(words, found):
             low = w.lower()
             if w[:1].isupper() or low in ROLE_WORDS or low in {"the", "of"}:
                 np.append(w)
+                np_end = wm.end()
             else:
                 break
         if not np or (len(np) == len(words) and not cut):
@@ -233,7 +239,7 @@ def _sentence_subjects(text: str, names: _Names, quoted: _Regions) -> list[_Even
         person = names.is_person(canonical) or title is not None
         gender = names.gender.get(canonical, "") or ("m" if title in _MALE_TITLES else "f" if title in
                                                       _FEMALE_TITLES else "")
-        events.append(_Event(start, canonical, person, gender))
+        events.append(_Event(start + skipped, canonical, person, gender, end=start + skipped + np_end))
     return events
 
 
@@ -344,7 +350,8 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
             start = _sentence_start(text, f.cue[0])
             ante = _antecedent([e for e in events if e.offset >= start], f.cue[0], 400, person=None, skip=skip)
             if ante is not None:
-                return Resolution(ante.name, confidence=0.6, person=ante.person)
+                mention = (ante.offset, ante.end) if ante.end else None
+                return Resolution(ante.name, confidence=0.6, person=ante.person, mention=mention)
             named = {e.name for e in mentions if start <= e.offset < f.cue[0]
                      and not any(a <= e.offset < b for a, b in skip)}
             if len(named) == 1:
