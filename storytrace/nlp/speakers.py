@@ -216,17 +216,17 @@ def _sentence_subjects(text: str, names: _Names, quoted: _Regions) -> list[_Even
         cut = "," in chunk
         chunk = chunk.split(",")[0]
         found = list(_WORD.finditer(chunk))[:8]
-        words = [w.group() for w in found]
         np: list[str] = []
         np_end = 0
-        for w, wm in zip(words, found):
+        for wm in found:
+            w = wm.group()
             low = w.lower()
             if w[:1].isupper() or low in ROLE_WORDS or low in {"the", "of"}:
                 np.append(w)
                 np_end = wm.end()
             else:
                 break
-        if not np or (len(np) == len(words) and not cut):
+        if not np or (len(np) == len(found) and not cut):
             continue
         name = name_part(" ".join(np))
         if not name or name[0].lower() in _LEAD_STOP | _NOT_NAMES:
