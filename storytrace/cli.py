@@ -112,6 +112,9 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
 @click.option("--story-embeddings/--no-story-embeddings", default=None,
               help="Stories: add a title + lead sentence-embedding signal [default: off]; needs the 'embeddings' "
                    "extra, else stories fall back to words, names and time (said in the stage summary).")
+@click.option("--stance-embeddings/--no-stance-embeddings", default=None,
+              help="Stances: the polarity classifier also reads each candidate's sentence embedding [default: off]; "
+                   "needs the 'embeddings' extra, else the classifier without it is used (said in the results).")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="local: the store's articles, in this process (--jobs workers). spark: ingest and analyze "
                    "--input as a Spark job, writing Parquet to --output (load it with 'storytrace load').")
@@ -126,8 +129,8 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
 @click.pass_context
 @_fail_cleanly
 def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | None, story_embeddings: bool | None,
-            engine: str, inputs: tuple[str, ...], output: Path | None, master: str | None,
-            partitions: int | None) -> None:
+            stance_embeddings: bool | None, engine: str, inputs: tuple[str, ...], output: Path | None,
+            master: str | None, partitions: int | None) -> None:
     """Run the analysis stages that are out of date; finished work is kept if interrupted.
 
     With --engine spark, ingest and the per-article stages (and near-duplicates) run as one Spark job over
@@ -139,12 +142,15 @@ def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | Non
       storytrace --jobs 2 analyze
       storytrace analyze --no-quote-parse      # fast quotations: rules only
       storytrace analyze --story-embeddings    # stories also from sentence embeddings ('embeddings' extra)
+      storytrace analyze --stance-embeddings   # the stance classifier also reads sentence embeddings (same extra)
       storytrace analyze --engine spark --master "local[2]" --input articles.jsonl --output out/
     """
     if quote_parse is not None:
         ctx.obj["settings"] = ctx.obj["settings"].replace(quote_parse=quote_parse)
     if story_embeddings is not None:
         ctx.obj["settings"] = ctx.obj["settings"].replace(story_embeddings=story_embeddings)
+    if stance_embeddings is not None:
+        ctx.obj["settings"] = ctx.obj["settings"].replace(stance_embeddings=stance_embeddings)
     if engine == "spark":
         _analyze_spark(ctx.obj["settings"], list(stages), inputs, output, master, partitions)
         return

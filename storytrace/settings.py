@@ -58,6 +58,11 @@ class Settings:
     # Needs the 'embeddings' extra (torch, CPU wheel); without it
     # the stories stage falls back to words, names and time and says so in its summary. CLI: --story-embeddings.
     story_embeddings: bool = False
+    # Stances: the polarity classifier also reads the all-MiniLM-L6-v2 vector of each candidate ("[HOLDER] cue
+    # content", resources/stance/polarity-v3-embed.json; grouped-CV macro F1 0.557 against 0.520 without, on the
+    # train labels). Needs the 'embeddings' extra; without it the stage uses polarity-v2 and says so in its summary.
+    # CLI: --stance-embeddings.
+    stance_embeddings: bool = False
     # Sentences in each story brief (storytrace report --story N).
     brief_sentences: int = 8
     # Seconds an ingest or analyze waits for another command writing to the same store before giving up

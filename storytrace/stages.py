@@ -239,7 +239,7 @@ def _analyze_stages() -> list[Stage]:
         Stage("stances", "5", stance.stances,
               "stance statements: holder, target or proposition, support/oppose/neutral, evidence, date "
               "(rules, then a polarity classifier over quotation speaker -> named actor)",
-              ("quotes",)),
+              ("quotes",), fingerprint=stance.stance_fingerprint),
         Stage("facts", "1", facts.facts, "numbers, amounts, percentages and tallies with what they count"),
     ]
 

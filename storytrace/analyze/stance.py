@@ -370,8 +370,10 @@ def _quote_spans(quotes: list[dict[str, Any]], raw: str = "") -> list[tuple[int,
     return spans
 
 
-def find(article: Article, quotes: list[dict[str, Any]], *, date: str | None = None) -> list[dict[str, Any]]:
-    """Find stance statements in one article; offsets in the returned records are raw-text offsets."""
+def find(article: Article, quotes: list[dict[str, Any]], *, date: str | None = None,
+         embeddings: bool = False) -> list[dict[str, Any]]:
+    """Find stance statements in one article; offsets in the returned records are raw-text offsets. With
+    ``embeddings`` (and the extra installed) the classifier reads each candidate's sentence vector too."""
     text = article.clean.text
     to_raw = article.clean.span_to_raw
     speakers = [q["speaker"] for q in quotes if q.get("speaker")]
@@ -420,16 +422,16 @@ def find(article: Article, quotes: list[dict[str, Any]], *, date: str | None = N
             previous_subject = subject
         elif subject is not None:
             previous_subject = subject
-    found.extend(_classified(article, names, qspans, found, date=date))
+    found.extend(_classified(article, names, qspans, found, date=date, embeddings=embeddings))
     found.sort(key=lambda r: r["cue_start"])
     return found
 
 
 def _classified(article: Article, names: _Names, qspans: list[tuple[int, int, dict[str, Any]]],
-                ruled: list[dict[str, Any]], *, date: str | None) -> list[dict[str, Any]]:
+                ruled: list[dict[str, Any]], *, date: str | None, embeddings: bool = False) -> list[dict[str, Any]]:
     """The classifier's statements: each attributed quotation's speaker toward the people and organisations its
     content names (or the focal person it speaks of), for the (holder, target) pairs no rule found."""
-    model = stance_model.load()
+    model = stance_model.load(embeddings=embeddings and stance_model.embeddings_unavailable() is None)
     raw = article.raw_text
     mentions = []
     for m in names.mentions:
@@ -442,11 +444,13 @@ def _classified(article: Article, names: _Names, qspans: list[tuple[int, int, di
               for a, b, q in qspans if q.get("speaker") and not q.get("anonymous") and q.get("kind") != "author"]
     done = {(r["holder"], r.get("about") or r["target"]) for r in ruled}
     out: list[dict[str, Any]] = []
-    for c in stance_model.candidates(raw, mentions, names.focal, quotes, kinds={n: _kind_of(names, n) for n in
-                                                                            {q["speaker"] for q in quotes}}):
-        if (c.holder, c.target) in done or c.holder == c.target:
-            continue
-        probs = model.predict(stance_model.candidate_features(raw, c, mentions))
+    cands = [c for c in stance_model.candidates(raw, mentions, names.focal, quotes,
+                                                kinds={n: _kind_of(names, n) for n in {q["speaker"] for q in quotes}})
+             if (c.holder, c.target) not in done and c.holder != c.target]
+    vectors = (stance_model.embed_candidates(raw, cands, mentions) if model.uses_embeddings
+               else [None] * len(cands))
+    for c, vector in zip(cands, vectors, strict=True):
+        probs = model.predict(stance_model.candidate_features(raw, c, mentions), vector)
         decided = model.decide(probs)
         if decided is None:
             continue
@@ -669,7 +673,7 @@ def summarise(statements: list[dict[str, Any]]) -> str:
 def stances(article: Article, inputs: Mapping[str, Any], settings: Settings) -> StageOutput:
     """Stance statements (holder, target, polarity, evidence offsets, date, confidence) of one article."""
     quotes = inputs.get("quotes", {}).get("quotes", [])
-    found = find(article, quotes, date=article.published)
+    found = find(article, quotes, date=article.published, embeddings=settings.stance_embeddings)
     per_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for s in found:
         per_pair[(s["holder"], s["target"])].append(s)
@@ -677,7 +681,20 @@ def stances(article: Article, inputs: Mapping[str, Any], settings: Settings) -> 
               "confidence": round(max(r["confidence"] for r in rows), 3)} for (h, t), rows in per_pair.items()]
     polarity = Counter(s["polarity"] for s in found)
     summary: dict[str, int | float] = {"stances": len(found), **{p: polarity.get(p, 0) for p in POLARITIES[:3]}}
-    return StageOutput("stances", article.id, {"statements": found, "pairs": pairs}, summary)
+    payload: dict[str, Any] = {"statements": found, "pairs": pairs}
+    if settings.stance_embeddings:
+        why = stance_model.embeddings_unavailable()
+        payload["embeddings"] = {"used": why is None, "note": f"not used: {why}" if why else
+                                 "the classifier read each candidate's all-MiniLM-L6-v2 vector (polarity-v3-embed)"}
+    return StageOutput("stances", article.id, payload, summary)
+
+
+def stance_fingerprint(settings: Settings) -> str:
+    """The stances stage re-runs when the embeddings setting changes or the extra appears or goes (empty when off,
+    so results stored before the setting existed stay current)."""
+    if not settings.stance_embeddings:
+        return ""
+    return f"stance_embeddings=True;available={stance_model.embeddings_unavailable() is None}"
 
 
 def _article_date(article_id: str, inputs: dict[str, Any], fallback: str | None) -> tuple[str | None, str]:

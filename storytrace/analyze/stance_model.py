@@ -11,6 +11,12 @@ The model is a multinomial logistic regression trained by ``training/stance/trai
 plain JSON weights (``resources/stance/polarity-v2.json``: feature -> per-class weight, intercepts, the
 training data's sha256 and its scores), so loading it needs no pickle and no scikit-learn; the probabilities are
 the same softmax scikit-learn computes (tested).
+
+Optional: ``resources/stance/polarity-v3-embed.json`` (``load(embeddings=True)``, built by
+``training/stance/train_embed.py``) adds one input, the all-MiniLM-L6-v2 vector of ``relation_text`` (the
+``embeddings`` extra, the model the stories stage uses): grouped-CV macro F1 0.557 against v2's 0.520 (nested CV
+0.556 against 0.515; ``training/stance/embed_experiment.py``). Without the extra nothing here imports torch, and
+``load()`` is v2, unchanged.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 from storytrace.errors import ModelError
 
 MODEL_FILE = "polarity-v2.json"
+EMBED_MODEL_FILE = "polarity-v3-embed.json"  # optional: needs the `embeddings` extra at run time
 NONE = "none"
 
 _WORD = re.compile(r"[a-z][a-z’'-]*|[0-9]+|[“”\"!?]", re.I)
@@ -139,6 +146,22 @@ def candidate_features(text: str, c: Candidate, mentions: Sequence[tuple[int, in
     return features(text, c, others=others)
 
 
+def relation_text(text: str, c: Candidate, mentions: Sequence[tuple[int, int, str, str]]) -> str:
+    """What the optional sentence encoder reads for one candidate: "[HOLDER] <cue> <content>" with the target mention
+    as [TARGET], the holder's own mentions as [HOLDER] and the other actors the content names (``mentions``: start,
+    end, name, kind) as [PERSON], so the vector speaks of the relation, not of the people."""
+    marks = [(c.target_start, c.target_end, "[TARGET]")] if c.target_start >= 0 else []
+    marks += [(a, b, "[HOLDER]" if name == c.holder else "[PERSON]") for a, b, name, _kind in mentions
+              if c.content_start <= a and b <= c.content_end and not (a < c.target_end and c.target_start < b)]
+    parts, at = [], c.content_start
+    for a, b, token in sorted(marks):
+        if a >= at:
+            parts += [text[at:a], token]
+            at = b
+    parts.append(text[at:c.content_end])
+    return " ".join(f"[HOLDER] {c.cue} {''.join(parts)}".split())
+
+
 class PolarityModel:
     """The shipped logistic-regression weights: ``predict(features) -> {class: probability}``."""
 
@@ -150,14 +173,32 @@ class PolarityModel:
         self.version: str = str(spec.get("version", "?"))
         # a stance when P(none) is below this (then the likelier of support and oppose), else no stance
         self.none_below: float = float(spec.get("decision", {}).get("none_below", 0.5))
+        # one [weight per class] row per dimension of relation_text's unit vector (None: hand features only)
+        embedding = spec.get("embedding")
+        self.embedding: list[list[float]] | None = (
+            [[float(x) for x in row] for row in embedding["weights"]] if embedding else None)
 
-    def predict(self, feats: dict[str, float]) -> dict[str, float]:
+    @property
+    def uses_embeddings(self) -> bool:
+        """Whether ``predict`` needs the candidate's sentence vector (``embed_candidates``)."""
+        return self.embedding is not None
+
+    def predict(self, feats: dict[str, float], vector: Sequence[float] | None = None) -> dict[str, float]:
+        """{class: probability} from the hand features and, for a model with embedding weights, the candidate's
+        vector (a model without them ignores it)."""
         scores = list(self.intercept)
         for name, value in feats.items():
             row = self.weights.get(name)
             if row is not None:
                 for k, w in enumerate(row):
                     scores[k] += w * value
+        if self.embedding is not None:
+            if vector is None or len(vector) != len(self.embedding):
+                raise ModelError(f"the stance classifier polarity-v{self.version} needs the candidate's "
+                                 f"{len(self.embedding)}-dimension sentence vector (stance_model.embed_candidates)")
+            for value, row in zip(vector, self.embedding, strict=True):
+                for k, w in enumerate(row):
+                    scores[k] += w * float(value)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
@@ -172,16 +213,43 @@ class PolarityModel:
         return polarity, probs.get(polarity, 0.0)
 
 
-@lru_cache(maxsize=1)
-def load() -> PolarityModel:
-    """The classifier shipped in the package (``resources/stance/polarity-v2.json``)."""
-    path = resources.files("storytrace.resources") / "stance" / MODEL_FILE
+def load(*, embeddings: bool = False) -> PolarityModel:
+    """The classifier shipped in the package: ``resources/stance/polarity-v2.json``, or with ``embeddings`` the
+    optional ``polarity-v3-embed.json`` (its ``predict`` needs ``embed_candidates``' vectors: check
+    ``embeddings_unavailable()`` first). Read once per process."""
+    return _load(EMBED_MODEL_FILE if embeddings else MODEL_FILE)
+
+
+@lru_cache(maxsize=2)
+def _load(name: str) -> PolarityModel:
+    recipe = "train_embed.py" if name == EMBED_MODEL_FILE else "train.py"
+    path = resources.files("storytrace.resources") / "stance" / name
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelError(f"the stance classifier {MODEL_FILE} could not be read ({exc}); reinstall storytrace or "
-                         "rebuild it with `python training/stance/train.py`") from exc
+        raise ModelError(f"the stance classifier {name} could not be read ({exc}); reinstall storytrace or "
+                         f"rebuild it with `python training/stance/{recipe}`") from exc
     return PolarityModel(spec)
+
+
+def embeddings_unavailable() -> str | None:
+    """Why candidate vectors cannot be computed here (the ``embeddings`` extra is missing), or None."""
+    from storytrace.resolve import stories  # the one owner of the sentence-embedding model
+
+    return stories.embeddings_unavailable()
+
+
+def embed_candidates(text: str, cands: Sequence[Candidate],
+                     mentions: Sequence[tuple[int, int, str, str]]) -> list[list[float]]:
+    """The unit vector of each candidate's ``relation_text`` (one batch; needs the ``embeddings`` extra)."""
+    if not cands:
+        return []
+    if why := embeddings_unavailable():
+        raise ModelError(f"stance embeddings: {why}")
+    from storytrace.resolve import stories
+
+    vectors = stories.embed_texts([relation_text(text, c, mentions) for c in cands])
+    return [[float(x) for x in row] for row in vectors]
 
 
 def candidates(raw: str, mentions: Sequence[tuple[int, int, str, str]], focal: str | None,

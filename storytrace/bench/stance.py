@@ -30,11 +30,13 @@ articles that match no label are counted as ``unlabelled_system_pairs`` (not all
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from storytrace.analyze import stance_model
 from storytrace.errors import BenchmarkError
 from storytrace.ingest.pipeline import Prepared, prepare
 from storytrace.model import RawDocument
@@ -85,14 +87,20 @@ def _locate(name: str, data: Path) -> Path:
     raise BenchmarkError(f"article {name} not found under examples/ or {data}/polnear/dev/text; pass --data")
 
 
-def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str, Any]:
-    """Score article-level stances on the labelled set; ``split`` is seeds, unseen, dev or all."""
+def run(data: Path, *, split: str = "dev", limit: int | None = None, embeddings: bool | None = None) -> dict[str, Any]:
+    """Score article-level stances on the labelled set; ``split`` is seeds, unseen, dev or all. ``embeddings``
+    (default: the ``STORYTRACE_BENCH_STANCE_EMBEDDINGS`` environment variable) turns on
+    ``Settings.stance_embeddings``; it needs the ``embeddings`` extra."""
     if split not in SPLITS:
         raise BenchmarkError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if embeddings is None:
+        embeddings = os.environ.get("STORYTRACE_BENCH_STANCE_EMBEDDINGS", "") not in ("", "0")
+    if embeddings and (why := stance_model.embeddings_unavailable()):
+        raise BenchmarkError(f"stance embeddings asked for but unavailable: {why}")
     wanted = [r for r in labels() if _selected(r["split"], split)]
     articles = list(dict.fromkeys(r["article"] for r in wanted))[:limit]
     wanted = [r for r in wanted if r["article"] in articles]
-    settings = Settings()
+    settings = Settings(stance_embeddings=embeddings)
     predicted: dict[str, list[dict[str, Any]]] = {}
     for name in articles:
         path = _locate(name, data)
@@ -128,7 +136,7 @@ def run(data: Path, *, split: str = "dev", limit: int | None = None) -> dict[str
                      "recall": round(correct[c] / gold_counts[c], 4) if gold_counts[c] else None,
                      "gold": gold_counts[c]} for c in CLASSES if gold_counts[c] or pred_counts[c]}
     total = len(wanted)
-    return {"split": split, "articles": len(articles), "labels": total,
+    return {"split": split, "articles": len(articles), "labels": total, "stance_embeddings": embeddings,
             "accuracy": round(sum(correct.values()) / total, 4) if total else None,
             "found": matched_pairs, "per_class": per_class, "unlabelled_system_pairs": unlabelled,
             "errors": errors}

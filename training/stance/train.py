@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,13 @@ def label_file() -> Path:
     return Path(str(resources.files("storytrace.resources") / "benchmarks" / "stance_labels_train.tsv"))
 
 
-def load(data: Path, labels: Path | None = None) -> tuple[list[dict[str, float]], list[str], list[str], str]:
-    """Features, labels and article names of the trainable rows; the sha256 of the label file."""
+def instances(data: Path, labels: Path | None = None) -> Iterator[tuple[str, str, stance_model.Candidate,
+                                                                          list[tuple[int, int, str, str]], str]]:
+    """(article, its text, candidate, the actors it names, label) of each trainable row of the label file."""
     path = labels or label_file()
-    raw = path.read_bytes()
     texts: dict[str, str] = {}
     mentions: dict[str, list[tuple[int, int, str, str]]] = {}
-    xs, ys, groups = [], [], []
-    for line in raw.decode("utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or not line.strip():
             continue
         (_split, article, _ann, holder, target, polarity, _s0, _s1, k0, k1, c0, c1, t0, t1) = line.split("\t")
@@ -59,10 +59,18 @@ def load(data: Path, labels: Path | None = None) -> tuple[list[dict[str, float]]
         cand = stance_model.Candidate(holder, "person", target, kind, int(t0), int(t1), int(c0), int(c1),
                                       text[int(k0):int(k1)] if int(k0) >= 0 else "", int(k0), int(k1),
                                       stance_model.quote_kind(content))
-        xs.append(stance_model.candidate_features(text, cand, mentions[article]))
+        yield article, text, cand, mentions[article], polarity
+
+
+def load(data: Path, labels: Path | None = None) -> tuple[list[dict[str, float]], list[str], list[str], str]:
+    """Features, labels and article names of the trainable rows; the sha256 of the label file."""
+    path = labels or label_file()
+    xs, ys, groups = [], [], []
+    for article, text, cand, mentions, polarity in instances(data, path):
+        xs.append(stance_model.candidate_features(text, cand, mentions))
         ys.append(polarity)
         groups.append(article)
-    return xs, ys, groups, hashlib.sha256(raw).hexdigest()
+    return xs, ys, groups, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _model(c: float) -> Any:
