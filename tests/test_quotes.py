@@ -589,3 +589,14 @@ def test_a_participle_attribution_gets_the_sentence_subject_as_its_source_mentio
     saying = next(q for q in quotes if q.cue_lemma == "say")
     assert saying.speaker == "Hillary Clinton"
     assert saying.source is not None and saying.source.text == "Hillary Clinton"
+
+
+def test_a_headline_in_title_case_has_its_capitalised_cue() -> None:
+    """"Glenn Beck Says Trump ... Pose A Threat" and "..., Trevor Noah Says." are attributions; a capitalised
+    "Says" in running text is not a cue."""
+    quotes = extract("Glenn Beck Says Trump, ‘Alt Right’ Pose A Threat To Democracy.\n\n"
+                     "‘ISIS Truther’ Donald Trump Is Like A Lawyer’s Dumbest Client Ever, Trevor Noah Says.")
+    assert [(q.source.text, q.content.text.rstrip(".")) for q in quotes] == [
+        ("Glenn Beck", "Trump, ‘Alt Right’ Pose A Threat To Democracy"),
+        ("Trevor Noah", "‘ISIS Truther’ Donald Trump Is Like A Lawyer’s Dumbest Client Ever")]
+    assert extract("The band Simon Says played a set at the rally last night.") == []

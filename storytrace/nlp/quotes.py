@@ -981,6 +981,7 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
     taken = index.overlapping((toks[lo][0], toks[hi][1]))  # only this sentence's
     found: list[Found] = []
     used_until = lo  # tokens before this are content or frame of an earlier attribution
+    headline = _title_case(toks[lo:hi + 1])  # "Glenn Beck Says Trump ... Pose A Threat": a capitalised cue counts
     n = lo
     while n <= hi:
         word = toks[n][2]
@@ -998,7 +999,7 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
         lemma = _lemma(word)
         if low in {"call", "calls", "called", "calling"} and n + 1 <= hi and toks[n + 1][2].lower() in {"on", "for"}:
             lemma = "call"
-        if not lemma or (word[:1].isupper() and n != lo):
+        if not lemma or (word[:1].isupper() and n != lo and not headline):
             n += 1
             continue
         first, last = _cue_at(toks, n)
@@ -1070,6 +1071,14 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
         used_until = end + 1
         n = end + 1
     return found
+
+
+def _title_case(toks: list[tuple[int, int, str]]) -> bool:
+    """Whether a sentence is written as a headline: at least four words of four letters or more, nearly all
+    capitalised ("Trump Says He’s Unlikely To Have A Good Relationship With David Cameron")."""
+    long = [t[2] for t in toks if len(t[2]) >= 4 and t[2][:1].isalpha()]
+    return len(long) >= 4 and sum(w[:1].isupper() for w in long) >= 0.85 * len(long) and not all(
+        w.isupper() for w in long)
 
 
 def _skip_object(toks: list[tuple[int, int, str]], c: int, hi: int) -> int:
