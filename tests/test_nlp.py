@@ -15,7 +15,7 @@ from spacy.tokens import Doc
 from storytrace.errors import ModelError
 from storytrace.nlp import load, model_meta
 from storytrace.nlp.pipeline import MODEL_DIR, build, check_compatible
-from storytrace.nlp.rules import SENTENCE_END, EntityRules, QuoteBoundaries, _is_opening
+from storytrace.nlp.rules import SENTENCE_END, EntityRules, EntitySpans, QuoteBoundaries, _is_opening
 from tests.conftest import ROOT, require_data
 
 # Every person each seed article names (by surname), checked to be tagged PERSON at least once there.
@@ -84,7 +84,7 @@ def blank() -> spacy.language.Language:
 
 def test_load_is_cached_and_offline(nlp: spacy.language.Language) -> None:
     assert load() is nlp
-    assert nlp.pipe_names[-1] == "storytrace_entity_rules"
+    assert nlp.pipe_names[-2:] == ["storytrace_entity_rules", "storytrace_entity_spans"]
     assert nlp.pipe_names.index("storytrace_quote_boundaries") < nlp.pipe_names.index("parser")
     assert {"tagger", "morphologizer", "trainable_lemmatizer", "parser", "ner"} <= set(nlp.pipe_names)
 
@@ -184,6 +184,71 @@ def test_gazetteer_fills_gaps_but_never_overrides_the_model(blank: spacy.languag
 def test_general_election_is_not_a_person(nlp: spacy.language.Language) -> None:
     doc = nlp("The party is on course for a heavy General Election defeat.")
     assert not [e for e in doc.ents if e.label_ == "PERSON"]
+
+
+def _spans(blank: spacy.language.Language, text: str, ents: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Run EntitySpans on ``text`` with the given (words, label) entities set in text order, as the NER would."""
+    doc = blank(text)
+    spans, at = [], 0
+    for words, label in ents:
+        at = doc.text.index(words, at)
+        spans.append(doc.char_span(at, at + len(words), label=label))
+        at += len(words)
+    doc.set_ents(spans)
+    EntitySpans(blank)(doc)
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+def test_entity_spans_run_after_the_entity_rules(nlp: spacy.language.Language) -> None:
+    names = nlp.pipe_names
+    assert names.index("storytrace_entity_spans") == names.index("storytrace_entity_rules") + 1
+
+
+def test_person_spans_leave_out_titles_roles_and_affiliations(blank: spacy.language.Language) -> None:
+    text = "Our family has been trusting Doctor Hank with our teeth ."
+    assert _spans(blank, text, [("Doctor Hank", "PERSON")]) == [("Hank", "PERSON")]
+    text = "Coach : Melanie King , Bryan Hull - Analyst , Eduardo Tellechea"
+    assert ("Bryan Hull", "PERSON") in _spans(blank, text, [("Bryan Hull - Analyst", "PERSON")])
+    text = "Anthony Shadid of the Washington Post reveals that the warrants were ready ."
+    assert _spans(blank, text, [("Anthony Shadid of the Washington Post", "PERSON")])[0] == ("Anthony Shadid", "PERSON")
+    text = "Iyad Allawi and Minister of Defense Hazem Shaalan met ."  # a title alone is not a name: left as it was
+    assert _spans(blank, text, [("Minister of Defense Hazem Shaalan", "PERSON")]) == [
+        ("Minister of Defense Hazem Shaalan", "PERSON")
+    ]
+
+
+def test_two_names_run_together_are_split_at_the_second_first_name(blank: spacy.language.Language) -> None:
+    text = "Attendees : Pam Butler Renee Ratcliff Larry Lewis"
+    assert _spans(blank, text, [("Pam Butler Renee Ratcliff", "PERSON")]) == [
+        ("Pam Butler", "PERSON"),
+        ("Renee Ratcliff", "PERSON"),
+    ]
+
+
+def test_storms_are_not_persons(blank: spacy.language.Language) -> None:
+    text = "Hurricane Rita hit Texas on Friday . Rita weakened over land ."
+    assert _spans(blank, text, [("Hurricane Rita", "PERSON"), ("Texas", "GPE"), ("Rita", "PERSON")]) == [
+        ("Texas", "GPE")
+    ]
+
+
+def test_organisations_by_their_head_word(blank: spacy.language.Language) -> None:
+    text = "She worked at Rodale Press before she joined the U.S. Department of Housing and Urban Development ."
+    assert _spans(blank, text, [("U.S.", "GPE")]) == [
+        ("Rodale Press", "ORG"),
+        ("U.S. Department of Housing and Urban Development", "ORG"),
+    ]
+    text = "Welcome to the Davis Administration ."  # a person's name inside stays the model's call
+    assert _spans(blank, text, [("Davis", "PERSON")]) == [("Davis", "PERSON")]
+
+
+def test_acronym_and_repeated_organisation_names(blank: spacy.language.Language) -> None:
+    text = "The complaint names the Housing Authority of New Orleans ( HANO ) . HANO has not replied ."
+    assert _spans(blank, text, [("New Orleans", "GPE")]) == [
+        ("Housing Authority of New Orleans", "ORG"),
+        ("HANO", "ORG"),
+        ("HANO", "ORG"),
+    ]
 
 
 # --- the seed articles -------------------------------------------------------------------------------------

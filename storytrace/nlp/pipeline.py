@@ -21,7 +21,12 @@ from storytrace.errors import ModelError
 from storytrace.nlp import rules as _rules  # noqa: F401  (registers the rule component factories)
 
 MODEL_DIR = Path(str(files("storytrace") / "resources" / "model"))
-RULE_COMPONENTS = ("storytrace_quote_boundaries", "storytrace_sentence_repair", "storytrace_entity_rules")
+RULE_COMPONENTS = (
+    "storytrace_quote_boundaries",
+    "storytrace_sentence_repair",
+    "storytrace_entity_rules",
+    "storytrace_entity_spans",
+)
 
 
 def model_meta(path: Path | None = None) -> dict[str, Any]:
@@ -71,6 +76,7 @@ def build(path: Path | None = None, *, rules: bool = True, exclude: tuple[str, .
             nlp.add_pipe("storytrace_sentence_repair", after="parser")
         if "ner" in nlp.pipe_names:
             nlp.add_pipe("storytrace_entity_rules", after="ner")
+            nlp.add_pipe("storytrace_entity_spans", after="storytrace_entity_rules")
     return nlp
 
 

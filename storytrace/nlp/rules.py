@@ -1,6 +1,6 @@
 """Rule components on top of the trained pipeline, where the training data is thin.
 
-Three spaCy components, registered here and added by ``storytrace.nlp.load``:
+Four spaCy components, registered here and added by ``storytrace.nlp.load``:
 
 ``storytrace_quote_boundaries`` (before the parser)
     News puts quotations across sentence edges that web text rarely shows. An opening quotation mark
@@ -23,7 +23,12 @@ Three spaCy components, registered here and added by ``storytrace.nlp.load``:
     - demonyms and parties are NORP, countries and cities GPE, from the gazetteers in
       ``storytrace/resources/gazetteer`` — only where the statistical NER found nothing.
 
-Both follow spaCy's habit: ``find(doc)`` computes, ``set_annotations(doc, found)`` writes.
+``storytrace_entity_spans`` (after the entity rules)
+    Entity edges as UniversalNER draws them (titles outside a person's name, two run-together names split),
+    storms are not persons, organisations by their head word ("Rodale Press", "University of ...", from
+    ``storytrace/resources/ner``), acronyms defined in brackets, and an ORG name repeated untagged.
+
+All follow spaCy's habit: ``find(doc)`` computes, ``set_annotations(doc, found)`` writes.
 """
 
 # No ``from __future__ import annotations`` here: spaCy 3.8.2-3.8.6 (pinned) validates a factory's arguments
@@ -39,6 +44,7 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 GAZETTEER_DIR = Path(str(files("storytrace") / "resources" / "gazetteer"))
+NER_DIR = Path(str(files("storytrace") / "resources" / "ner"))
 
 OPENING_QUOTES = frozenset({"“", "‘", "«", "„", "‹"})
 CLOSING_QUOTES = frozenset({"”", "’", "»", "›"})
@@ -385,3 +391,225 @@ class EntityRules:
 )
 def make_entity_rules(nlp: Language, name: str, gazetteer: str) -> EntityRules:
     return EntityRules(nlp, name, gazetteer=gazetteer)
+
+
+# --- entity edges, organisation names, one label per name --------------------------------------------
+
+# Words before a name that are not part of it, beyond the one-word titles of ``titles.txt`` ("Doctor Hank").
+HONORIFICS = frozenset({"doctor", "drs.", "capt.", "col.", "lt.", "sgt.", "gen."})
+STORM_WORDS = frozenset({"hurricane", "storm", "typhoon", "cyclone"})
+# A person's name ends before these: "Anthony Shadid of the Washington Post", "Bryan Hull - Analyst".
+NAME_ENDS = frozenset({"of", "from", "at"})
+SEPARATORS = frozenset({"-", "--", "–", "—", "|"})
+# Legal forms that may follow a comma: "CCNG, Inc.".
+LEGAL_FORMS = frozenset({"Inc", "Inc.", "Ltd", "Ltd.", "LLC", "Corp", "Corp.", "Co.", "PLC", "plc"})
+ARTICLES = frozenset({"the", "a", "an"})
+# Labels repeated to every untagged copy of a name in the text. PERSON is not: storytrace_entity_rules already
+# repeats full names and surnames, and repeating single first names cost GUM-silver PERSON F 3 points.
+REPEAT_LABELS = frozenset({"ORG"})
+MAX_ORG_LEFT = 4
+
+
+@lru_cache(maxsize=4)
+def _ner_lists(directory: str, gazetteer: str) -> dict[str, frozenset[str]]:
+    d = Path(directory)
+    words = read_list("org_words.txt", d)
+    given = [n for n in read_list("given_names.txt", Path(gazetteer)) if not n.endswith(" *")]
+    return {
+        "FIRST": frozenset(read_list("first_names.txt", d) + given),
+        "ORG_END": frozenset(w for w in words if not w.endswith(" of")),
+        "ORG_OPEN": frozenset(w.removesuffix(" of") for w in words if w.endswith(" of")),
+        "TITLE": frozenset(t.lower() for t in read_list("titles.txt", Path(gazetteer)) if " " not in t),
+    }
+
+
+def _org_word(tok: Token) -> bool:
+    """A word that can stand inside an organisation's name: "Rodale", "U.S.", "J.M.", "&", "American-Arab"'s dash."""
+    if tok.text == "&":
+        return True
+    if tok.text in {"-", "–"} and tok.i > 0:
+        return not tok.whitespace_ and not tok.doc[tok.i - 1].whitespace_
+    if tok.text in {"AM", "PM", "A.M.", "P.M."}:
+        return False
+    return _capitalised(tok) and (tok.is_alpha or (tok.text.replace(".", "").isalpha() and "." in tok.text))
+
+
+def _common_opener(tok: Token) -> bool:
+    """A sentence's first word, capitalised for that only ("Yesterday Rodale Press said ...")."""
+    return tok.is_sent_start and tok.pos_ not in {"PROPN", ""}
+
+
+class EntitySpans:
+    """Entity edges as UniversalNER draws them, organisations by their head word, one ORG label per name in a text.
+
+    After ``storytrace_entity_rules``:
+    - a PERSON loses a leading title ("Doctor Hank" -> "Hank", as UNER annotates), ends at a spaced dash or at
+      "of"/"from"/"at" ("Bryan Hull - Analyst", "Anthony Shadid of the Washington Post") and before a trailing
+      possessive, and two names run together are split at the second first name ("Ben Markey Mary John");
+    - a storm ("Hurricane Rita") is not a person, nor is its name repeated alone;
+    - capitalised words ending in an organisation word ("Rodale Press", "Israeli Defense Forces") or opened by
+      one ("Department of Housing and Urban Development") are an ORG where the NER found nothing or only smaller
+      pieces ("New Orleans" in "Housing Authority of New Orleans"), or the same words as a place, never a person;
+    - an acronym in brackets after an organisation ("Housing Authority of New Orleans ( HANO )") is one too;
+    - a name tagged ORG once in a text is an ORG wherever the text repeats it untagged.
+    """
+
+    def __init__(self, nlp: Language, name: str = "storytrace_entity_spans", *, directory: str = "") -> None:
+        self.name = name
+        lists = _ner_lists(directory or str(NER_DIR), str(GAZETTEER_DIR))
+        self.first_names = lists["FIRST"]
+        self.org_end = lists["ORG_END"]
+        self.org_open = lists["ORG_OPEN"]
+        self.titles = lists["TITLE"] | HONORIFICS
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations(doc, self.find(doc))
+        return doc
+
+    def find(self, doc: Doc) -> list[Span]:
+        """Return the document's entities with these rules applied."""
+        ents: list[Span] = []
+        for ent in doc.ents:
+            ents.extend(self._person_edges(doc, ent) if ent.label_ == "PERSON" else [ent])
+        ents = self._without_storms(doc, ents)
+        ents = self._organisations(doc, ents)
+        ents += self._acronyms(doc, ents)
+        ents += self._repeated_labels(doc, ents)
+        return ents
+
+    # persons
+
+    def _person_edges(self, doc: Doc, ent: Span) -> list[Span]:
+        if not any(c.isalpha() for c in ent.text):
+            return []  # ":-) \\ //"
+        start, end = ent.start, ent.end
+        for title in doc.spans[TITLES_SPAN_KEY] if TITLES_SPAN_KEY in doc.spans else ():
+            if title.start == start and title.end < end:
+                start = title.end
+        while start < end - 1 and doc[start].lower_ in self.titles:
+            start += 1
+        if not _capitalised(doc[start]):  # "Minister of Defense Hazem Shaalan": not a title and a name
+            start = ent.start
+        for i in range(start + 1, end):
+            tok = doc[i]
+            if tok.lower_ in NAME_ENDS or (tok.text in SEPARATORS and doc[i - 1].whitespace_):
+                if any(t.lower_ not in self.titles for t in doc[start:i]):  # not "Minister of Defense ..."
+                    end = i
+                break
+        while end - start > 1 and (doc[end - 1].is_punct or doc[end - 1].lower_ in {"'s", "’s"}):
+            end -= 1
+        return self._split_names(doc, start, end)
+
+    def _split_names(self, doc: Doc, start: int, end: int) -> list[Span]:
+        """``Pam Butler Renee Ratcliff`` (a list without commas): two persons, cut at the second first name."""
+        out = []
+        for k in range(start + 1, end):
+            tok, prev = doc[k], doc[k - 1]
+            repeated = tok.text == prev.text and tok.is_alpha
+            second = tok.text in self.first_names and prev.text not in self.first_names and k - start >= 2
+            if repeated or second:
+                out.append(Span(doc, start, k, label="PERSON"))
+                start = k
+        if out and end - start == 1:  # "Melanie King Brandon | Luna": the second name's surname was left out
+            while end < len(doc) and doc[end].ent_iob_ == "O" and doc[end].is_alpha and _capitalised(doc[end]):
+                end += 1
+        out.append(Span(doc, start, end, label="PERSON"))
+        return out
+
+    def _without_storms(self, doc: Doc, ents: list[Span]) -> list[Span]:
+        storms = set()
+        for e in ents:
+            before = doc[e.start - 1].lower_ if e.start > 0 else ""
+            if e.label_ == "PERSON" and (e[0].lower_ in STORM_WORDS or before in STORM_WORDS):
+                storms.add(e[-1].text)
+        return [e for e in ents if not (e.label_ == "PERSON" and e[-1].text in storms)]
+
+    # organisations
+
+    def _organisations(self, doc: Doc, ents: list[Span]) -> list[Span]:
+        for cand in self._org_candidates(doc):
+            clash = [e for e in ents if e.start < cand.end and cand.start < e.end]
+            if not all(cand.start <= e.start and e.end <= cand.end for e in clash):
+                continue  # a larger entity around or across it: left to the model
+            same = [e for e in clash if (e.start, e.end) == (cand.start, cand.end) and e.label_ == "ORG"]
+            if same or any(e.label_ == "PERSON" for e in clash):
+                continue  # "the Davis Administration": a person's name inside is left to the model
+            ents = [e for e in ents if e not in clash] + [cand]
+        return ents
+
+    def _org_candidates(self, doc: Doc) -> list[Span]:
+        found = []
+        for i, tok in enumerate(doc):
+            opens = tok.text in self.org_open and i + 1 < len(doc) and doc[i + 1].lower_ == "of"
+            if not (_capitalised(tok) and (tok.text in self.org_end or opens)):
+                continue
+            start = i
+            if tok.text in LEGAL_FORMS and i > 1 and doc[i - 1].text == "," and _org_word(doc[i - 2]):
+                start = i - 1
+            while start > 0 and i - start < MAX_ORG_LEFT and _org_word(doc[start - 1]):
+                start -= 1
+            while start < i and (doc[start].lower_ in ARTICLES or _common_opener(doc[start])):
+                start += 1
+            end = self._of_tail(doc, i + 1) if opens else i + 1
+            if end - start >= 2:
+                found.append(Span(doc, start, end, label="ORG"))
+        return filter_spans(found)
+
+    def _of_tail(self, doc: Doc, i: int) -> int:
+        """End of "of [the] Housing and Urban Development" starting at "of" (token i), or i if nothing follows."""
+        k = i + 1
+        if k < len(doc) and doc[k].lower_ == "the":
+            k += 1
+        end = i
+        while k < len(doc):
+            if _org_word(doc[k]):
+                k += 1
+                end = k
+            elif doc[k].lower_ in {"of", "and", "for"} and k + 1 < len(doc) and _org_word(doc[k + 1]):
+                k += 1
+            else:
+                break
+        return end
+
+    def _acronyms(self, doc: Doc, ents: list[Span]) -> list[Span]:
+        taken = {i for e in ents for i in range(e.start, e.end)}
+        out = []
+        for e in ents:
+            k = e.end
+            if e.label_ == "ORG" and k + 2 < len(doc) and doc[k].text == "(" and doc[k + 2].text == ")":
+                acro = doc[k + 1]
+                if acro.is_upper and acro.is_alpha and 2 <= len(acro) <= 6 and acro.i not in taken:
+                    out.append(Span(doc, acro.i, acro.i + 1, label="ORG"))
+        return out
+
+    def _repeated_labels(self, doc: Doc, ents: list[Span]) -> list[Span]:
+        names: dict[str, set[tuple[str, ...]]] = {}
+        for e in ents:
+            if e.label_ in REPEAT_LABELS and not e.text.islower():
+                names.setdefault(e[0].text, set()).add((e.label_, *(t.text for t in e)))
+        taken = {i for e in ents for i in range(e.start, e.end)}
+        out = []
+        i = 0
+        while i < len(doc):
+            for label, *name in sorted(names.get(doc[i].text, ()), key=len, reverse=True):
+                n = len(name)
+                window = range(i, i + n)
+                if [t.text for t in doc[i : i + n]] == name and not taken.intersection(window):
+                    out.append(Span(doc, i, i + n, label=label))
+                    i += n - 1
+                    break
+            i += 1
+        return out
+
+    def set_annotations(self, doc: Doc, ents: list[Span]) -> None:
+        doc.set_ents(filter_spans(ents))
+
+
+@Language.factory(
+    "storytrace_entity_spans",
+    assigns=["doc.ents"],
+    requires=["doc.ents", "doc.spans"],
+    default_config={"directory": ""},
+)
+def make_entity_spans(nlp: Language, name: str, directory: str) -> EntitySpans:
+    return EntitySpans(nlp, name, directory=directory)
