@@ -48,8 +48,10 @@ NOT_GIVEN = frozenset(
 )
 
 
-def build(data: Path) -> list[str]:
-    """Return gazetteer lines: a name, followed by " *" when it is also a common lowercase word."""
+def first_words(data: Path) -> tuple[Counter[str], Counter[str]]:
+    """Train splits only (UNER-EWT and GUM non-NC): how often each proper noun opens a multi-word PERSON name, and
+    how often each lowercase word occurs (a name that is also a common word, "Will", "Park", is told apart by it).
+    ``training/ner/build_names.py`` reads the same counts."""
     counts: Counter[str] = Counter()
     lowercase: Counter[str] = Counter()
     for docs in (ud.read_ewt(data, "train"), ud.read_gum(data, "train")):
@@ -60,6 +62,12 @@ def build(data: Path) -> list[str]:
                     first = sent.words[start]
                     if label == "PERSON" and end - start >= 2 and first.upos == "PROPN":
                         counts[first.form] += 1
+    return counts, lowercase
+
+
+def build(data: Path) -> list[str]:
+    """Return gazetteer lines: a name, followed by " *" when it is also a common lowercase word."""
+    counts, lowercase = first_words(data)
     common = set(COMMON)
     names = {n for n, c in counts.items() if c >= 2 and n.isalpha() and n[:1].isupper() and not n.isupper()}
     out = []

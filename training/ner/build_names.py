@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from storytrace.bench import ud  # noqa: E402
+sys.path.insert(0, str(REPO / "training"))
+
+from given_names import first_words  # noqa: E402
+
 from storytrace.nlp.rules import read_list  # noqa: E402
 
 OUT = REPO / "storytrace" / "resources" / "ner" / "first_names.txt"
@@ -39,16 +41,7 @@ NOT_FIRST = frozenset(
 
 def build(data: Path) -> list[str]:
     """Return the sorted first names."""
-    firsts: Counter[str] = Counter()
-    lowercase: Counter[str] = Counter()
-    for docs in (ud.read_ewt(data, "train"), ud.read_gum(data, "train")):
-        for doc in docs:
-            for sent in doc.sentences:
-                lowercase.update(w.form for w in sent.words if w.form.islower())
-                for start, end, label in ud._spans_from_iob([t or "O" for t in sent.ents or []]):
-                    first = sent.words[start]
-                    if label == "PERSON" and end - start >= 2 and first.upos == "PROPN":
-                        firsts[first.form] += 1
+    firsts, lowercase = first_words(data)
     places = set(read_list("countries.txt")) | set(read_list("cities.txt"))
     names = {n for n in firsts if n.isalpha() and len(n) > 1 and n[:1].isupper() and not n.isupper()}
     return sorted(n for n in names - NOT_FIRST - places if lowercase[n.lower()] < 5)
