@@ -600,3 +600,28 @@ def test_a_headline_in_title_case_has_its_capitalised_cue() -> None:
         ("Glenn Beck", "Trump, ‘Alt Right’ Pose A Threat To Democracy"),
         ("Trevor Noah", "‘ISIS Truther’ Donald Trump Is Like A Lawyer’s Dumbest Client Ever")]
     assert extract("The band Simon Says played a set at the rally last night.") == []
+
+
+def test_a_partial_quote_ends_with_the_clause_of_its_last_quoted_words() -> None:
+    """PolNeAR ends a mixed quote where the clause holding its quoted words ends: ", but lamented ..." and
+    "“insanity,” and Sanders ..." start something else; words after the mark up to the clause break stay."""
+    assert one("Ryan said she was “impressed” with Trump’s children, but lamented that the speech fell flat.",
+               "impressed").content.text == "she was “impressed” with Trump’s children"
+    assert one("He says he intends to “pick up delegates” everywhere he can, it would seem.",
+               "delegates").content.text == "he intends to “pick up delegates” everywhere he can"
+    assert one("Warren said the deal was “a disaster,” and Sanders agreed with her on Monday.",
+               "disaster").content.text == "the deal was “a disaster,”"
+    # a coordinated that-clause is the same content
+    assert one("He said the plan was “unworkable”, and that it would hurt workers.",
+               "unworkable").content.text == "the plan was “unworkable”, and that it would hurt workers."
+
+
+def test_state_report_and_show_as_nouns_are_not_cues() -> None:
+    """The rule layer reads "in 30 states that voted", "state laws" as nouns; "the document states" and "polls
+    show that" are cues. (The parse layer has its own tags: the same check there cost a little on train folds.)"""
+    for text in ("Sanders is favored in the smaller states that will vote a week later, his aides believe.",
+                 "Republicans now control both chambers in 30 states that voted for Trump.",
+                 "The governor signed state laws that bind delegates to the winner of the primary."):
+        assert [q.cue.text for q in extract(text) if q.cue and q.cue_lemma in {"state", "report", "show"}] == [], text
+    assert one("Polls show that Clinton is weakest among young voters in the state.", "weakest").cue_lemma == "show"
+    assert one("“Family Leave,” the document states, becomes available after one year.", "Family").cue_lemma == "state"

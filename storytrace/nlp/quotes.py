@@ -694,8 +694,44 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
     added = _added_clauses(text, paras, found)
     replaced = {a.cue[0] for a in added if a.cue}
     found = [f for f in found if not (f.cue and f.cue[0] in replaced)] + added
+    for f in found:
+        if f.kind == "partial":
+            _end_at_quote(text, f)
     found.sort(key=lambda f: f.start)
     return found
+
+
+_CLAUSE_BREAK = re.compile(r"\s*(?:[,;:(]|\s[—–-]\s|—)")
+
+
+def _end_at_quote(text: str, f: Found) -> None:
+    """End a partial quote's content at the clause that holds its last quoted words.
+
+    ``she was “impressed” with his children, but lamented ...`` -> ``she was “impressed” with his children``;
+    ``called it “insanity,” and Sanders ...`` -> ``called it “insanity,”`` (the quote's own comma ends it). The
+    words after the last closing mark run to the first clause break, so ``“pick up delegates” everywhere he can``
+    keeps its tail; a coordinated "and that ..." clause is the same content and stays.
+    """
+    start, end = f.fragments[-1]
+    span = text[start:end]
+    marks = [i for i, ch in enumerate(span) if ch in _CLOSE_MARKS or ch == _STRAIGHT]
+    if not marks or (span.count(_STRAIGHT) % 2 and span[marks[-1]] == _STRAIGHT):
+        return  # no closing mark, or an unbalanced straight one (it may open)
+    close = marks[-1] + 1
+    rest = span[close:]
+    if not rest.strip(" .!?") or re.match(r"\s*(?:and|but|or)\s+that\b", rest):
+        return
+    if span[close - 2:close - 1] in ",.!?" and re.match(r"\s+\w", rest):
+        cut = close  # “insanity,” and ...: the comma inside the quote closed the clause
+    else:
+        m = _CLAUSE_BREAK.search(rest)
+        if m is None:
+            return
+        if re.match(r"\s*,\s*(?:and|but|or)\s+that\b", rest[m.start():]):
+            return
+        cut = close + m.start()
+    if cut > 0 and re.search(r"\w", span[:cut]):
+        f.fragments[-1] = (start, start + len(span[:cut].rstrip()))
 
 
 # -- speaker lines: "Bernie Sanders: I'm Not Much Of A Socialist ..." (headlines), "TAPPER: ..." (transcripts) ----
@@ -999,7 +1035,7 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
         lemma = _lemma(word)
         if low in {"call", "calls", "called", "calling"} and n + 1 <= hi and toks[n + 1][2].lower() in {"on", "for"}:
             lemma = "call"
-        if not lemma or (word[:1].isupper() and n != lo and not headline):
+        if not lemma or (word[:1].isupper() and n != lo and not headline) or _noun_reading(toks, n, hi):
             n += 1
             continue
         first, last = _cue_at(toks, n)
@@ -1071,6 +1107,35 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
         used_until = end + 1
         n = end + 1
     return found
+
+
+# Cue forms that are as often nouns ("30 states", "the report", "his reality show", "cast their votes"), and the
+# words that, just before one, make it a noun: determiners, quantifiers, and the usual modifiers of these nouns.
+_NOUN_FORMS = frozenset({"state", "states", "report", "reports", "show", "shows"})
+_NOUN_BEFORE = frozenset("""the a an this that these those other many some all both several most few more each every any
+no his her their its our my your of in home swing caucus primary battleground early key southern northern western
+eastern border member red blue purple remaining contested opening voting large small big new latest congressional
+news talk reality radio television tv slide game press interview two three four five six seven eight nine ten
+eleven twelve dozen""".split())
+_REL_AUX = frozenset("""will would have has had are were is was can could may might must should""".split())
+
+
+def _noun_reading(toks: list[tuple[int, int, str]], n: int, hi: int) -> bool:
+    """Whether the cue word at ``n`` reads as a noun: "in 30 states", "the states that voted Tuesday", "state
+    laws", "the report". Only for the forms in ``_NOUN_FORMS``; a verb keeps a subject before it."""
+    low = toks[n][2].lower()
+    if low not in _NOUN_FORMS or n == 0:
+        return False
+    prev = toks[n - 1][2]
+    if prev.lower() in _NOUN_BEFORE or prev[:1].isdigit() or prev.lower().endswith(("-rich", "er", "ern")):
+        return True
+    nxt = toks[n + 1][2] if n < hi else "."
+    if low in {"state", "report", "show"} and nxt[:1].islower() and nxt not in {"that", "in", "how", "to"}:
+        return not (low == "show" and prev.lower() in _PRONOUNS | _REL_AUX | {"to", "polls", "data", "records"})
+    if nxt.lower() == "that" and n + 2 <= hi:
+        after = toks[n + 2][2].lower()
+        return after in _REL_AUX or after.endswith(("ed", "ly")) or after in {"vote", "hold", "award", "come"}
+    return nxt.lower() in {"like", "such", "whose", "where", "with"}
 
 
 def _title_case(toks: list[tuple[int, int, str]]) -> bool:
