@@ -98,6 +98,11 @@ def cmd_train(args: argparse.Namespace) -> Path:
         overrides.update(TINY_OVERRIDES)
     if args.max_steps:
         overrides["training.max_steps"] = str(args.max_steps)
+    if args.eval_frequency:
+        overrides["training.eval_frequency"] = str(args.eval_frequency)
+    if args.vectors:  # static vectors (training/vectors.py) beside the hash embeddings
+        overrides["paths.vectors"] = str(args.vectors.resolve())
+        overrides["components.tok2vec.model.embed.include_static_vectors"] = "true"
     if args.resume:  # continue a checkpoint: its components are sourced, not initialised
         overrides["paths.base"] = str(args.resume.resolve())
     config = RESUME_CONFIG if args.resume and args.config == CONFIG else args.config
@@ -180,6 +185,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--config", type=Path, default=CONFIG)
     ap.add_argument("--chunk", type=int, default=10, help="sentences per training doc")
     ap.add_argument("--max-steps", type=int, default=0, help="override training.max_steps")
+    ap.add_argument("--eval-frequency", type=int, default=0, help="override training.eval_frequency")
+    ap.add_argument("--vectors", type=Path, default=None,
+                    help="static vectors to train with (a spaCy pipeline dir from training/vectors.py)")
     ap.add_argument("--resume", type=Path, default=None,
                     help="continue training this checkpoint (e.g. training/runs/main/model-best)")
     ap.add_argument("--model", type=Path, default=None, help="model dir (default: <run>/model-best)")
