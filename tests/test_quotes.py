@@ -480,6 +480,9 @@ def test_speaker_lines_of_headlines_and_transcripts_but_not_datelines_or_labels(
             "TAPPER: And obviously, you are supporting Donald Trump. Is he a healer?\n\n"
             "Update: This story has been updated.\n\n"
             "Editor’s note: An earlier version misspelled a name.\n\n"
+            "The Latest: 3 NH towns cast first votes of primary.\n\n"
+            "Contributing: Iris Ouyang, Thomas Vogel and Grant Miller.\n\n"
+            "Twitter: @Milbank.\n\n"
             "The plan has three parts: housing, jobs and schools.")
     found = {(q.source.text if q.source else None, q.content.text) for q in extract(text) if q.cue_lemma == ":"}
     assert found == {("Bernie Sanders", "I’m Not Much Of A Socialist Compared To Eisenhower"),

@@ -741,7 +741,8 @@ _SPEAKER_LINE = re.compile(rf"[ \t]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,4}}):
 _LINE_LABELS = frozenset("""update updated note editor editor's editors' photo photos image video watch read more
 related source sources credit correction clarification disclosure q a question answer transcript excerpt
 breaking exclusive live opinion analysis review summary background full text tags topics by from to subject
-date time location where when what why how""".split())
+date time location where when what why how contributing contributors email e-mail twitter facebook instagram
+revealed latest daily""".split())
 
 
 @lru_cache(maxsize=1)
@@ -757,8 +758,8 @@ def _speaker_lines(text: str, paras: list[_Paragraph], taken: list[tuple[int, in
 
     Headlines write "Bernie Sanders: I'm Not Much Of A Socialist Compared To Eisenhower", transcripts
     "TAPPER: And obviously, you're supporting Donald Trump ...". The name is one to five capitalised words
-    (or "of", "de" ... inside); a label ("Update:", "Photo:", "Editor's note:") or a name ending in a lower-case
-    word is not a speaker. Paragraphs holding a direct quote already found are left to that quote.
+    (or "of", "de" ... inside); a label ("Update:", "Photo:", "Editor's note:", "The Latest:", "Contributing:")
+    or a name ending in a lower-case word is not a speaker, and the words must be two or more. Paragraphs holding a direct quote already found are left to that quote.
     """
     index = _Spans(taken)
     out = []
@@ -767,8 +768,9 @@ def _speaker_lines(text: str, paras: list[_Paragraph], taken: list[tuple[int, in
         if m is None or m.end() != para.end or index.overlaps((para.start, para.end)):
             continue
         words = m.group(1).split()
-        if (words[-1][0].islower() or words[0].lower().rstrip("s’'") in _LINE_LABELS
-                or m.group(1).casefold() in _places()):  # "WASHINGTON:" is a dateline
+        if (words[-1][0].islower() or {words[0].lower().rstrip("s’'"), words[-1].lower()} & _LINE_LABELS
+                or m.group(1).casefold() in _places()  # "WASHINGTON:" is a dateline
+                or len(re.findall(r"[^\W\d_]{2,}", m.group(2))) < 2):  # "Twitter: @Milbank."
             continue
         colon = m.end(1)
         out.append(Found("direct", [(m.start(2), m.end(2))], cue=(colon, colon + 1), cue_lemma=":",
