@@ -628,3 +628,12 @@ def test_state_report_and_show_as_nouns_are_not_cues() -> None:
         assert [q.cue.text for q in extract(text) if q.cue and q.cue_lemma in {"state", "report", "show"}] == [], text
     assert one("Polls show that Clinton is weakest among young voters in the state.", "weakest").cue_lemma == "show"
     assert one("“Family Leave,” the document states, becomes available after one year.", "Family").cue_lemma == "state"
+
+
+def test_a_participle_cue_of_the_parse_layer_takes_the_subject_of_its_sentence() -> None:
+    """"Carson said ..., telling X that ...": the parse may hang "telling" off a noun with no subject; the
+    speaker and the source mention are still the sentence's subject, as for the rule layer's participles."""
+    text = ("Carson said he saw no need to change anything about his campaign, telling Stephanopolous that "
+            "“we tell the truth, we deal with the issues” and that he had seen change.")
+    telling = next(q for q in extract(text) if q.cue and q.cue.text == "telling")
+    assert (telling.speaker, telling.source.text if telling.source else None) == ("Carson", "Carson")

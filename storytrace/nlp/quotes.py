@@ -906,7 +906,8 @@ def _parse_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]
             confidence = fr.prob if fr.prob is not None else 0.4 + 0.3 * fr.p
             out.append(Found(kind, [content], cue=fr.cue, cue_lemma=_lemma(fr.cue_form) or fr.cue_form,
                              source=fr.source, confidence=round(confidence, 3),
-                             via="source" if fr.source else "", notes={"frame": fr}))
+                             via="source" if fr.source else "participle" if fr.cue_form.endswith("ing") else "",
+                             notes={"frame": fr}))
     return out
 
 
