@@ -759,7 +759,8 @@ def _speaker_lines(text: str, paras: list[_Paragraph], taken: list[tuple[int, in
     Headlines write "Bernie Sanders: I'm Not Much Of A Socialist Compared To Eisenhower", transcripts
     "TAPPER: And obviously, you're supporting Donald Trump ...". The name is one to five capitalised words
     (or "of", "de" ... inside); a label ("Update:", "Photo:", "Editor's note:", "The Latest:", "Contributing:")
-    or a name ending in a lower-case word is not a speaker, and the words must be two or more. Paragraphs holding a direct quote already found are left to that quote.
+    or a name ending in a lower-case word is not a speaker, and the words must be two or more. Paragraphs holding
+    a direct quote already found are left to that quote.
     """
     index = _Spans(taken)
     out = []
