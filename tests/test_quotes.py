@@ -637,3 +637,12 @@ def test_a_participle_cue_of_the_parse_layer_takes_the_subject_of_its_sentence()
             "“we tell the truth, we deal with the issues” and that he had seen change.")
     telling = next(q for q in extract(text) if q.cue and q.cue.text == "telling")
     assert (telling.speaker, telling.source.text if telling.source else None) == ("Carson", "Carson")
+
+
+def test_a_source_that_is_no_noun_phrase_is_dropped_and_so_is_its_reported_speech() -> None:
+    """"eager to show that ..." gives the rule layer the source "eager to": no noun phrase, and no attribution
+    either; quoted words keep their attribution without such a source."""
+    text = "The governors were eager to show that their efforts are sophisticated and well funded."
+    assert [q.cue.text for q in extract(text) if q.cue and q.cue.text == "show"] == []
+    assert not any(q.source and q.source.text.split()[-1] in {"to", "the", "a"} for q in extract(
+        "Twitter users were quick to say that the “ultimate hypocrite” had deleted the post within the hour."))

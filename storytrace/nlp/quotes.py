@@ -697,8 +697,26 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
     for f in found:
         if f.kind == "partial":
             _end_at_quote(text, f)
+    for f in found:
+        if f.kind != "indirect" and _broken_source(text, f):  # the quoted words stand, without that source
+            f.source, f.via = None, "adjacent" if f.kind == "direct" else ""
+    found = [f for f in found if not _broken_source(text, f)]
     found.sort(key=lambda f: f.start)
     return found
+
+
+_OPEN_ENDED = frozenset("to a an the of for with at in on by and or but".split())
+_ADJUNCT_STARTS = frozenset("in at on during after before".split())
+
+
+def _broken_source(text: str, f: Found) -> bool:
+    """A source that is no noun phrase: it ends in an article or a preposition ("eager to", "the authors of the")
+    or opens like an adjunct ("in a post on Twitter"); the cue beside such a span is seldom an attribution, but
+    quoted words are one whatever their frame."""
+    if f.source is None:
+        return False
+    words = text[f.source[0]:f.source[1]].lower().split()
+    return not words or words[-1].strip(",.") in _OPEN_ENDED or words[0] in _ADJUNCT_STARTS
 
 
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;:(]|\s[—–-]\s|—)")
