@@ -646,3 +646,12 @@ def test_a_source_that_is_no_noun_phrase_is_dropped_and_so_is_its_reported_speec
     assert [q.cue.text for q in extract(text) if q.cue and q.cue.text == "show"] == []
     assert not any(q.source and q.source.text.split()[-1] in {"to", "the", "a"} for q in extract(
         "Twitter users were quick to say that the “ultimate hypocrite” had deleted the post within the hour."))
+
+
+def test_what_a_cue_says_of_its_object_is_part_of_the_content() -> None:
+    """"slammed his proposal as too vague", "accused the FDIC of trying to ...", "chided the media for ...":
+    PolNeAR's content is the object with what is said of it, not the object alone."""
+    assert one("Republicans have slammed his proposal as too vague and politically unrealistic.",
+               "proposal").content.text == "his proposal as too vague and politically unrealistic"
+    assert one("He accused the FDIC of trying to cover up the hacks.", "FDIC").content.text == (
+        "the FDIC of trying to cover up the hacks")

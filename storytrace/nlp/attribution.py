@@ -44,6 +44,8 @@ MIN_COUNT = 5  # times seen as a cue in train
 _EXCLUDE = ("ner", "trainable_lemmatizer", "morphologizer")
 _SUBJECTS = frozenset({"nsubj", "nsubj:pass", "csubj"})
 _COMPLEMENTS = frozenset({"obj", "iobj", "xcomp", "ccomp"})
+# Prepositions heading what a cue says of its object: "slammed X as too vague", "accused X of", "praised X for"
+_OBJECT_PREDICATES = frozenset({"as", "of", "for", "about", "over", "against"})
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,10 @@ def _complement(verb: Any, after: int) -> tuple[tuple[int, int] | None, str]:
         kids = [c for c in verb.children if c.i > after and c.dep_ == "obl"][:1]
     if not kids:
         return None, ""
+    if kids[0].dep_ in {"obj", "iobj"}:
+        # what is said of the object: "slammed his proposal as too vague", "accused the FDIC of trying to ..."
+        kids += [c for c in verb.children if c.i > kids[-1].i and c.dep_ in {"obl", "advcl"} and any(
+            k.dep_ in {"case", "mark"} and k.i == c.left_edge.i and k.text.lower() in _OBJECT_PREDICATES for k in c.children)]
     return _edges(list(verb.doc[kids[0].left_edge.i:kids[-1].right_edge.i + 1])), kids[0].dep_
 
 
