@@ -249,7 +249,8 @@ def _complement(verb: Any, after: int) -> tuple[tuple[int, int] | None, str]:
     if kids[0].dep_ in {"obj", "iobj"}:
         # what is said of the object: "slammed his proposal as too vague", "accused the FDIC of trying to ..."
         kids += [c for c in verb.children if c.i > kids[-1].i and c.dep_ in {"obl", "advcl"} and any(
-            k.dep_ in {"case", "mark"} and k.i == c.left_edge.i and k.text.lower() in _OBJECT_PREDICATES for k in c.children)]
+            k.dep_ in {"case", "mark"} and k.i == c.left_edge.i and k.text.lower() in _OBJECT_PREDICATES
+            for k in c.children)]
     return _edges(list(verb.doc[kids[0].left_edge.i:kids[-1].right_edge.i + 1])), kids[0].dep_
 
 
