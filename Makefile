@@ -15,8 +15,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[web]'
 	touch $@
 
+# The tests take the `embeddings` extra too (its tests skip without it); the lock pins torch's CPU build.
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,embeddings]'
 	touch $@
 
 ## demo: install, ingest the bundled sample articles, analyze, and write the report to demo/
@@ -43,7 +44,8 @@ lint: $(VENV)/.installed-test
 ## lock: re-pin the lock file from a fresh install of the ranges in pyproject.toml
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet -e '.[test]'
+	.venv-lock/bin/pip install --quiet torch==2.13.0  # the CPU build this machine's index serves
+	.venv-lock/bin/pip install --quiet -e '.[test,embeddings]'
 	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^storytrace' > requirements.lock
 	rm -rf .venv-lock
 
