@@ -655,3 +655,16 @@ def test_what_a_cue_says_of_its_object_is_part_of_the_content() -> None:
                "proposal").content.text == "his proposal as too vague and politically unrealistic"
     assert one("He accused the FDIC of trying to cover up the hacks.", "FDIC").content.text == (
         "the FDIC of trying to cover up the hacks")
+
+
+def test_a_clause_with_its_own_cue_after_a_quote_frame_is_an_attribution_of_its_own() -> None:
+    """"“...,” said Weaver, who said ..." and "“...,” Trump said, after Becky Quick said ...": the frame of the
+    direct quote ends at the comma; the clause after it is read by the other layers (and "who" is Weaver)."""
+    text = ('"It\'s not normal language for a campaign," said John Weaver, a Republican strategist, who said '
+            'business executives often fail to understand that there are "no secrets in politics."')
+    second = one(text, "business executives")
+    assert (second.cue.text, second.source.text, second.speaker) == ("said", "who", "John Weaver")
+    text = ('"I never said that," Trump said, after CNBC\'s Becky Quick said the billionaire had referred to '
+            'Marco Rubio as the "personal senator" of Mark Zuckerberg.')
+    assert one(text, "personal senator").speaker == "Becky Quick"
+    assert one(text, "I never said that").speaker == "Trump"

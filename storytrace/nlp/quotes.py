@@ -520,7 +520,7 @@ def _frame_after(text: str, para: _Paragraph, q_end: int) -> tuple[Found | None,
         else:
             src = _source_right(toks, n + 1, _phrase_end(toks, n + 1) - 1) if n + 1 < len(toks) else None
             src = _with_appositive(toks, src)
-        frame_end = _clause_end(toks, last + 1)
+        frame_end = _own_clause_end(toks, max(last, src[1] if src else last) + 1)
         return Found("direct", [], cue=(toks[first][0], toks[last][1]), cue_lemma=_lemma(word),
                      source=(toks[src[0]][0], toks[src[1]][1]) if src else None,
                      confidence=0.9 if src else 0.6), frame_end
@@ -573,6 +573,18 @@ def _clause_end(toks: list[tuple[int, int, str]], n: int) -> int:
             return toks[n][1]
         n += 1
     return toks[-1][1] if toks else 0
+
+
+def _own_clause_end(toks: list[tuple[int, int, str]], n: int) -> int:
+    """Like ``_clause_end``, but a clause after a comma holding a cue of its own is left to the other layers:
+    ``“...,” said Beck, who said there were ...`` and ``“...,” Trump said, after Becky Quick said ...``."""
+    end = _clause_end(toks, n)
+    for m in range(n, len(toks)):
+        if toks[m][0] >= end:
+            break
+        if toks[m][2] == "," and any(_lemma(t[2]) and t[2].islower() and t[0] < end for t in toks[m + 1:m + 8]):
+            return toks[m - 1][1] if m > n else toks[m][0]
+    return end
 
 
 def find_in_text(text: str, *, parse: bool = True) -> list[Found]:

@@ -383,6 +383,14 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
         return Resolution(ante.name, confidence=0.6, person=False)
     if low in {"i", "you"}:
         return Resolution(None, reason=f"pronoun {mention!r} inside reported speech")
+    if low in {"who", "which"}:  # "said Weaver, who said ...": the name the relative clause hangs on
+        start = _sentence_start(text, f.source[0])
+        near = [e for e in events + mentions if start <= e.offset < f.source[0] - 1 and f.source[0] - e.offset <= 120
+                and not any(a <= e.offset < b for a, b in skip)]
+        if not near:
+            return Resolution(None, reason=f"relative pronoun {mention!r} with no name before it")
+        ante = max(near, key=lambda e: e.offset)
+        return Resolution(ante.name, confidence=0.8, person=ante.person)
     words = name_part(mention)
     comma = mention.find(",")
     at = f.source[0] + comma if comma > 0 else f.source[1]  # the name may be inside the mention or after it
