@@ -668,3 +668,12 @@ def test_a_clause_with_its_own_cue_after_a_quote_frame_is_an_attribution_of_its_
             'Marco Rubio as the "personal senator" of Mark Zuckerberg.')
     assert one(text, "personal senator").speaker == "Becky Quick"
     assert one(text, "I never said that").speaker == "Trump"
+
+
+def test_a_short_clause_after_the_cue_is_content_and_a_participle_adjunct_is_not() -> None:
+    """"Later in the day, the FBI said it would cooperate.": the content is the clause after "said" (not "Later in
+    the day"); "Sales were great, he said, wiping sweat off his face.": the content is before the frame."""
+    later = extract("Later in the day, the FBI said it would cooperate.")
+    assert [(q.source.text, q.content.text.rstrip(".")) for q in later] == [("the FBI", "it would cooperate")]
+    sales = extract("Sales were great, he said, wiping sweat off his face.")
+    assert [(q.source.text, q.content.text) for q in sales] == [("he", "Sales were great")]

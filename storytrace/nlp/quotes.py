@@ -1083,9 +1083,11 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
         if src is not None and src[0] > lo and toks[src[0] - 1][2] == ",":
             tail = [t[2].lower() for t in toks[last + 1:hi + 1]]
             at_end = rest <= 0 or tail[0] in {".", "!", "?"} or (
-                tail[0] == "," and len(tail) > 1 and tail[1] in _SUBORDINATORS)
+                tail[0] == "," and len(tail) > 1 and (tail[1] in _SUBORDINATORS or tail[1].endswith("ing")))
+            # a short adjunct ("on Tuesday.") is no content; a short clause ("it would cooperate.") is
             short_tail = (bool(tail) and rest <= 6 and "that" not in tail and tail[-1] in {".", "!", "?"}
-                          and "," not in tail)  # no tail when the cue ends the sentence (found by fuzzing)
+                          and "," not in tail  # no tail when the cue ends the sentence (found by fuzzing)
+                          and tail[0] not in _PRONOUNS | _DETERMINERS)
             use_postposed = at_end or short_tail
         else:
             use_postposed = False
