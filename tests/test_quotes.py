@@ -677,3 +677,14 @@ def test_a_short_clause_after_the_cue_is_content_and_a_participle_adjunct_is_not
     assert [(q.source.text, q.content.text.rstrip(".")) for q in later] == [("the FBI", "it would cooperate")]
     sales = extract("Sales were great, he said, wiping sweat off his face.")
     assert [(q.source.text, q.content.text) for q in sales] == [("he", "Sales were great")]
+
+
+def test_words_before_a_direct_quotes_frame_are_read_and_stop_at_it() -> None:
+    """A direct quote's preposed frame takes the sentence from its own source or cue on: the clause before it is an
+    attribution of its own, whose content stops where the frame begins."""
+    text = ("The spokesman said there was no telephone call or meeting planned with Trump, adding: "
+            "“If one is requested, we will take it.”")
+    said = next(q for q in extract(text) if q.cue and q.cue.text == "said")
+    assert (said.source.text, said.content.text) == (
+        "The spokesman", "there was no telephone call or meeting planned with Trump")
+    assert one(text, "If one is requested").kind == "direct"

@@ -669,7 +669,10 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
             attribution.notes["para"] = p
             attribution.kind = "direct"
             found.append(attribution)
-            direct_spans.append((floor if before else q_start, max(q_end, frame_end)))
+            # a preposed frame takes from its source (or cue) on: words before it are left to the other layers
+            # ("... but said there was no call planned, adding: “...”")
+            frame_start = min(span[0] for span in (before.source, before.cue) if span) if before else q_start
+            direct_spans.append((max(floor, frame_start), max(q_end, frame_end)))
             ended_with_direct = len(found) - 1
             if q_end == para.end and para.left_open:
                 pending = attribution
@@ -1128,6 +1131,11 @@ def _sentence_attributions(text: str, para: _Paragraph, lo: int, hi: int, index:
             n += 1
             continue
         end = _content_end(toks, c, hi)
+        later = [a for a, _ in taken if toks[c][0] < a <= toks[end][0]]
+        if later:  # another attribution's frame or quote follows: the content stops before it
+            end = max(c, bisect_left(toks, (min(later),), key=lambda t: (t[0],)) - 1)
+            while end > c and toks[end][2] in {",", ";", ":", "—", "-", "and", "but"}:
+                end -= 1
         content = (toks[c][0], toks[end][1])
         words = len(re.findall(r"\w+", text[content[0]:content[1]]))
         if words < 3:
@@ -1251,7 +1259,8 @@ _QUESTION_WORDS = frozenset({"whether", "if", "what", "why", "who", "how", "when
 def _asked_clauses(text: str, paras: list[_Paragraph], found: list[Found]) -> list[Found]:
     """``Asked whether ..., Devine replied: “...”``: the question opening a sentence is an attribution of its
     own (``_asked``), beside the answer's. A content another layer read from the sentence start over the
-    question ("Asked whether A, 75 percent said yes" read as ``CONTENT, X said``) gives way to it."""
+    question ("Asked whether A, 75 percent said yes" read as ``CONTENT, X said``), or with its cue in the question
+    ("Asked by X to respond ..., Carson said" read as "Carson asked"), gives way to it."""
     out = list(found)
     for para, s_start, s_end in _sentences(text, paras):
         lo, hi = para.token_index(s_start), para.token_index(s_end) - 1
@@ -1263,7 +1272,8 @@ def _asked_clauses(text: str, paras: list[_Paragraph], found: list[Found]) -> li
             continue
         span = question.fragments[0]
         over = [f for f in out if any(a < span[1] and span[0] < b for a, b in f.fragments)]
-        if all(f.fragments[0][0] == s_start for f in over):
+        if all(f.fragments[0][0] == s_start or (f.cue and (f.cue[0] == toks[n][0] or span[0] <= f.cue[0] < span[1]))
+               for f in over):  # readings of the question itself ("Asked ... , Carson": "Carson asked")
             out = [f for f in out if f not in over] + [question]
     return out
 
