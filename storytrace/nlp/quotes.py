@@ -709,15 +709,17 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
     added = _added_clauses(text, paras, found)
     replaced = {a.cue[0] for a in added if a.cue}
     found = [f for f in found if not (f.cue and f.cue[0] in replaced)] + added
+    kept = []
     for f in found:
         if f.kind == "partial":
             _end_at_quote(text, f)
-    for f in found:
-        if f.kind != "indirect" and _broken_source(text, f):  # the quoted words stand, without that source
-            f.source, f.via = None, "adjacent" if f.kind == "direct" else ""
-    found = [f for f in found if not _broken_source(text, f)]
-    found.sort(key=lambda f: f.start)
-    return found
+        if _broken_source(text, f):
+            if f.kind == "indirect":
+                continue
+            f.source, f.via = None, "adjacent" if f.kind == "direct" else ""  # the quoted words stand, unsourced
+        kept.append(f)
+    kept.sort(key=lambda f: f.start)
+    return kept
 
 
 _OPEN_ENDED = frozenset("to a an the of for with at in on by and or but".split())

@@ -353,13 +353,10 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
             if ante is not None:
                 mention = (ante.offset, ante.end) if ante.end else None
                 return Resolution(ante.name, confidence=0.6, person=ante.person, mention=mention)
-            before = [e for e in mentions
-                      if start <= e.offset < f.cue[0] and not any(a <= e.offset < b for a, b in skip)]
-            named = {e.name for e in before}
-            if len(named) == 1:  # the mention opening the sentence's run of names is the one the clause is about
-                first = min(before, key=lambda e: e.offset)
-                return Resolution(named.pop(), confidence=0.55,
-                                  mention=(first.offset, first.end) if first.end else None)
+            named = {e.name for e in mentions if start <= e.offset < f.cue[0]
+                     and not any(a <= e.offset < b for a, b in skip)}
+            if len(named) == 1:
+                return Resolution(named.pop(), confidence=0.55)
             if named:
                 return Resolution(None, reason="several people named before the cue: " + ", ".join(sorted(named)))
             return Resolution(None, reason="participle cue with no subject before it")
