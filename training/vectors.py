@@ -38,6 +38,8 @@ _WORD = re.compile(r"[^\W\d_](?:[\w'.&-]*\w)?|\d[\d,.]*")
 
 
 def _raw_texts(data: Path):
+    # storytrace.bench.resolve.source_texts reads the same corpora but takes PolNeAR dev too, an evaluation split
+    # that must not choose the vocabulary; hence this reader of train only.
     for f in sorted((data / "polnear" / "train" / "text").glob("*.txt")):
         yield f.read_text(encoding="utf-8", errors="replace")
     for f in sorted((data / "bbc-news-2225").glob("*/*.txt")):
