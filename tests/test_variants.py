@@ -146,3 +146,17 @@ def test_equal_links_join_the_longer_evidence_first() -> None:
     quoted = _unit("c:0", '"being right on radical Islamic terrorism."')
     tweet = _unit("d:0", '"Appreciate the congrats for being right on radical Islamic terrorism."')
     assert any({"c:0", "d:0"} <= group for group in _linked(paris, stock, quoted, tweet))
+
+
+def test_narration_after_a_closing_quote_mark_is_not_compared() -> None:
+    # PolNeAR train: one outlet quotes Clinton's whole answer, another quotes one sentence of it and goes on in
+    # its own words ("... lying" about her environmental record)
+    answer = _unit("a:0", "I do not have — I have money from people who work for fossil fuel companies. I am so sick "
+                          "— I am so sick of the Sanders campaign lying about me. I'm sick of it.", kind="partial")
+    reported = _unit("b:0", "“I am so sick of the Sanders campaign lying” about her environmental record")
+    assert _linked(answer, reported) == {frozenset({"a:0", "b:0"})}
+    # under six quoted words the narration stays: the quoted words alone could only link word for word
+    statement = _unit("c:0", "“Donald J. Trump is calling for a total and complete shutdown on all Muslims entering "
+                             "the United States until our country's representatives can figure out what is going on.”")
+    summary = _unit("d:0", '"a total and complete ban" on all Muslims entering the United States')
+    assert _linked(statement, summary) == {frozenset({"c:0", "d:0"})}

@@ -10,9 +10,10 @@
 3. Verification on the word sequences (rapidfuzz LCS): the shorter unit must be found in the longer
    one, in order (LCS) or by its word pairs (sentences moved), to at least ``MIN_CONTAIN``; units of
    three to five words only link when they occur word for word inside the other (a partial quote).
-   A direct quote interrupted by narration ("...," Trump told The Associated Press. "...") is compared on
-   its quoted words only; words a speaker quotes from someone else (single quotes inside double ones)
-   never count for a unit that quotes nobody; a paraphrase must have ``PARAPHRASE_RUN`` words found; a
+   A direct quote interrupted or followed by narration ("...," Trump told The Associated Press. "...";
+   "... lying" about her record) is compared on its quoted words only (when six or more); words a
+   speaker quotes from someone else (single quotes inside double ones) never count for a unit that
+   quotes nobody; a paraphrase must have ``PARAPHRASE_RUN`` words found; a
    short quoted fragment found in part must be found at both ends (``EDGES``).
 4. Groups by union-find, strongest links first (on ties, the link whose shorter unit is longer), with a
    guard against chaining: two groups merge only if their canonical texts (the longest member) also
@@ -215,7 +216,9 @@ def _outer_spans(text: str) -> list[tuple[int, int]]:
 
 def _prepare(unit: QuoteUnit) -> _Prepared:
     """The unit's words for matching. A direct quote interrupted by narration ("...," Trump said. "...") is
-    matched on its quoted words only; words in single quotes inside double ones (the speaker quoting someone
+    matched on its quoted words only, and so is one followed by narration ("... lying" about her record) when
+    it quotes ``SHORT`` words or more (fewer could only link word for word: the reporter's words around them
+    are then what can be compared); words in single quotes inside double ones (the speaker quoting someone
     else, as in a tweet quoting the FBI director) are marked ``nested``."""
     text = unit.text
     found = [(m.start(), _norm(m.group())) for m in _TOKEN.finditer(text) if _is_word(m.group())]
@@ -223,8 +226,9 @@ def _prepare(unit: QuoteUnit) -> _Prepared:
     grams = {_hash3(everything, i) for i in range(len(everything) - 2)}
     fragment = unit.kind in ("partial", "loose")
     spans = [(0, len(text))] if fragment else _outer_spans(text)
-    if not fragment and text.lstrip()[:1] in OPENERS and len(spans) >= 2:
-        found = [(s, w) for s, w in found if any(a <= s < b for a, b in spans)]
+    if not fragment and text.lstrip()[:1] in OPENERS and spans:
+        quoted = [(s, w) for s, w in found if any(a <= s < b for a, b in spans)]
+        found = quoted if len(spans) >= 2 or len(quoted) >= SHORT else found
     inner = [(m.start(1), m.end(1)) for a, b in spans for m in _NESTED.finditer(text, a, b)]
     w = [x for _s, x in found]
     nested = [any(a <= s < b for a, b in inner) for s, _x in found]
