@@ -160,3 +160,25 @@ def test_narration_after_a_closing_quote_mark_is_not_compared() -> None:
                              "the United States until our country's representatives can figure out what is going on.”")
     summary = _unit("d:0", '"a total and complete ban" on all Muslims entering the United States')
     assert _linked(statement, summary) == {frozenset({"c:0", "d:0"})}
+
+
+def test_reworded_renderings_of_one_quotation_link_when_its_words_stay_in_one_stretch() -> None:
+    # PolNeAR train: two outlets' versions of one spokesman's line, names swapped and words changed
+    one = _unit("a:0", "“This is a big night for us,” Conant said. “It’s probably a three-person race leaving here. "
+                       "If you don’t want Trump or Cruz to be the nominee, you better get on board with Marco "
+                       "Rubio.”")
+    two = _unit("b:0", '"If you don\'t want Ted Cruz or Donald Trump as the nominee, you better get on board with '
+                       'Marco Rubio,"')
+    assert _linked(one, two) == {frozenset({"a:0", "b:0"})}
+    coal = _unit("c:0", "going to put a lot of coal miners and coal companies out of business,", kind="partial")
+    swapped = _unit("d:0", "We're going to put a lot of coal companies and coal miners out of business.",
+                    kind="partial")
+    assert _linked(coal, swapped) == {frozenset({"c:0", "d:0"})}
+    # the same claim in other words on another day: its words are there, not in the same order
+    later = _unit("e:0", "“No, I meant he’s the founder of ISIS,” Trump responded. “I do. He was the most "
+                         "valuable player. … He was the founder.”")
+    earlier = _unit("f:0", "“I meant exactly that. He’s the founder of ISIS,” he said. “He is the most valuable "
+                           "player. They should give, you know, in athletics, we get awards. You’re the best player "
+                           "on the team, most valuable player. He should get the most valuable player award from "
+                           "ISIS.”")
+    assert _linked(later, earlier) == set()

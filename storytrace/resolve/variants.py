@@ -13,8 +13,12 @@
    A direct quote interrupted or followed by narration ("...," Trump told The Associated Press. "...";
    "... lying" about her record) is compared on its quoted words only (when six or more); words a
    speaker quotes from someone else (single quotes inside double ones) never count for a unit that
-   quotes nobody; a paraphrase must have ``PARAPHRASE_RUN`` words found; a
-   short quoted fragment found in part must be found at both ends (``EDGES``).
+   quotes nobody; a paraphrase must have ``PARAPHRASE_RUN`` words found; a short quoted fragment found
+   in part must be found at both ends (``EDGES``). Two quotations of ``REWORDED_MIN`` words or more
+   that fall short also link as reworded renderings when one stretch of the longer, around a run
+   found, holds ``MIN_CONTAIN`` of the shorter one's content words and ``REWORDED_ORDER`` of its words
+   in order (names swapped, words changed: "Ted Cruz or Donald Trump as the nominee" and "Trump or
+   Cruz to be the nominee").
 4. Groups by union-find, strongest links first (on ties, the link whose shorter unit is longer), with a
    guard against chaining: two groups merge only if their canonical texts (the longest member) also
    match each other loosely (``GUARD``), so a slogan quoted inside two different speeches does not glue
@@ -48,6 +52,14 @@ MAX_DF = 200  # 3-grams in more units than this are too common to index
 MIN_SHARED = 0.3  # share of the smaller unit's 3-grams shared with a candidate
 PARAPHRASE_RUN = 10  # words of a paraphrase (indirect quote) that must be found in a quote for a link
 EDGES = 12  # quoted fragments shorter than this, found only in part, must be found at both ends
+REWORDED_MIN = 10  # quotations of this many words or more may link as reworded renderings
+REWORDED_ORDER = 0.75  # ... when this share of the shorter one's words is aligned in order in a stretch of the other
+# Words that carry no content: a reworded rendering must keep the shorter quotation's other words.
+FUNCTION_WORDS = frozenset(
+    "a an the and or but nor of to in on at for with by from as into about than then so if that this these those "
+    "it its is are was were be been being am do does did have has had will would can could should shall may might "
+    "must not no i me my we us our you your he him his she her they them their there here what which who whom "
+    "when where why how all any some just very also too up down out off over again".split())
 
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 QUOTED = re.compile(r"[“\"]([^“”\"]+)[”\"]")
@@ -264,7 +276,9 @@ def match_score(a: _Prepared, b: _Prepared) -> float:
     Words the longer unit quotes from someone else (Trump's tweet quoting the FBI director's
     "extremely careless ...") are not the speaker's, so they do not count for a unit that quotes nobody.
     A quoted fragment of under ``EDGES`` words found only in part must be found at both ends ("the U.S.
-    as well as Mexico" is not in "... the U.S. as well ― as long as ..."). (Resolved speakers are not
+    as well as Mexico" is not in "... the U.S. as well ― as long as ..."). Two quotations (not paraphrases)
+    of ``REWORDED_MIN`` words or more that fall short of ``MIN_CONTAIN`` are scored again as reworded
+    renderings (``_reworded``): words changed, names swapped, a clause dropped. (Resolved speakers are not
     compared: on PolNeAR train a veto on different speakers removed no false link and three true ones,
     through speaker errors.)
     """
@@ -284,9 +298,31 @@ def match_score(a: _Prepared, b: _Prepared) -> float:
     long_grams = long.free if own else long.own
     any_order = len(short.own & long_grams) / max(len(short.own), 1)
     score = max(found / n, any_order)
+    if score < MIN_CONTAIN and n >= REWORDED_MIN and _quoted(short.unit) and _quoted(long.unit):
+        score = max(score, _reworded(short, long, blocks, own=own))
     if short.unit.kind == "indirect" and score * n < PARAPHRASE_RUN:
         return 0.0  # a paraphrase's few words found in a quote are a topic phrase, not the speaker's words
     return score
+
+
+def _reworded(short: _Prepared, long: _Prepared, blocks: Sequence[difflib.Match], *, own: bool) -> float:
+    """The share of the shorter quotation's content words found in one stretch of the longer, around one of the
+    runs found (``blocks``), when that stretch also holds ``REWORDED_ORDER`` of its words in order (single words
+    count here: "Ted Cruz or Donald Trump as the nominee" against "Trump or Cruz to be the nominee"); else 0."""
+    n = len(short.words)
+    content = Counter(w for w in short.words if w not in FUNCTION_WORDS)
+    if not content:
+        return 0.0
+    slack = max(2, n // 4)
+    other = [w if not (own and nested) else None for w, nested in zip(long.words, long.nested, strict=True)]
+    best = 0.0
+    for start in sorted({max(0, blk.b - blk.a - slack) for blk in blocks}):
+        stretch = other[start : start + n + 2 * slack]
+        if LCSseq.similarity(short.words, stretch) < REWORDED_ORDER * n:
+            continue
+        have = Counter(stretch)
+        best = max(best, sum(min(c, have[w]) for w, c in content.items()) / sum(content.values()))
+    return best
 
 
 def candidates(prepared: Sequence[_Prepared], *, max_df: int = MAX_DF,
