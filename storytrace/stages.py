@@ -292,7 +292,7 @@ def _resolve_stages() -> list[CorpusStage]:
         # profile is required only so that changed clean text makes the grouping stale.
         CorpusStage("duplicates", "2", duplicates.duplicates_stage,
                     "near-duplicate and syndicated copies (MinHash LSH), each with its shared fraction", ("profile",)),
-        CorpusStage("variants", "5", variants.variants_stage,
+        CorpusStage("variants", "6", variants.variants_stage,
                     "one utterance quoted across articles: canonical text, each version's diff and change flags",
                     ("quotes",)),
     ]

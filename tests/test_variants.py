@@ -182,3 +182,16 @@ def test_reworded_renderings_of_one_quotation_link_when_its_words_stay_in_one_st
                            "on the team, most valuable player. He should get the most valuable player award from "
                            "ISIS.”")
     assert _linked(later, earlier) == set()
+
+
+def test_two_excerpts_of_one_statement_link_on_the_words_both_quote() -> None:
+    # PolNeAR train: one outlet's quotation stops where the other's goes on ("... that murdered Trayvon")
+    statement = _unit("a:0", "“This election season, we are laser focused on furthering that mission,” the group said. "
+                             "“As such, the foundation has no comment on the actions of that person.”")
+    fragment = _unit("b:0", "has no comment on the actions of that person that murdered Trayvon.", kind="partial")
+    assert _linked(statement, fragment) == {frozenset({"a:0", "b:0"})}
+    # a few words shared where one quotation ends and another begins are a phrase, not one statement
+    rally = _unit("c:0", '"We fight for every vote because the people of this state are with us,"')
+    later = _unit("d:0", '"People of this state are with us, and we are going to keep working every day until the '
+                         'last ballot is counted,"')
+    assert _linked(rally, later) == set()

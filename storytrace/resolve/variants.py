@@ -14,7 +14,9 @@
    "... lying" about her record) is compared on its quoted words only (when six or more); words a
    speaker quotes from someone else (single quotes inside double ones) never count for a unit that
    quotes nobody; a paraphrase must have ``PARAPHRASE_RUN`` words found; a short quoted fragment found
-   in part must be found at both ends (``EDGES``). Two quotations of ``REWORDED_MIN`` words or more
+   in part must be found at both ends (``EDGES``). Where the longer quotation starts or stops inside the
+   shorter one (two excerpts of one answer), the shorter one's words beyond it do not count as missing,
+   with ``OVERLAP_MIN`` words found. Two quotations of ``REWORDED_MIN`` words or more
    that fall short also link as reworded renderings when one stretch of the longer, around a run
    found, holds ``MIN_CONTAIN`` of the shorter one's content words and ``REWORDED_ORDER`` of its words
    in order (names swapped, words changed: "Ted Cruz or Donald Trump as the nominee" and "Trump or
@@ -52,6 +54,7 @@ MAX_DF = 200  # 3-grams in more units than this are too common to index
 MIN_SHARED = 0.3  # share of the smaller unit's 3-grams shared with a candidate
 PARAPHRASE_RUN = 10  # words of a paraphrase (indirect quote) that must be found in a quote for a link
 EDGES = 12  # quoted fragments shorter than this, found only in part, must be found at both ends
+OVERLAP_MIN = 8  # words two quotations must share where one is cut off (each quoting a part of one answer)
 REWORDED_MIN = 10  # quotations of this many words or more may link as reworded renderings
 REWORDED_ORDER = 0.75  # ... when this share of the shorter one's words is aligned in order in a stretch of the other
 # Words that carry no content: a reworded rendering must keep the shorter quotation's other words.
@@ -278,7 +281,9 @@ def match_score(a: _Prepared, b: _Prepared) -> float:
     A quoted fragment of under ``EDGES`` words found only in part must be found at both ends ("the U.S.
     as well as Mexico" is not in "... the U.S. as well ― as long as ..."). Two quotations (not paraphrases)
     of ``REWORDED_MIN`` words or more that fall short of ``MIN_CONTAIN`` are scored again as reworded
-    renderings (``_reworded``): words changed, names swapped, a clause dropped. (Resolved speakers are not
+    renderings (``_reworded``): words changed, names swapped, a clause dropped; and when the longer one
+    starts or stops inside the shorter (two excerpts of one answer, ``OVERLAP_MIN``), the shorter one's
+    words beyond its ends do not count as missing. (Resolved speakers are not
     compared: on PolNeAR train a veto on different speakers removed no false link and three true ones,
     through speaker errors.)
     """
@@ -300,6 +305,14 @@ def match_score(a: _Prepared, b: _Prepared) -> float:
     score = max(found / n, any_order)
     if score < MIN_CONTAIN and n >= REWORDED_MIN and _quoted(short.unit) and _quoted(long.unit):
         score = max(score, _reworded(short, long, blocks, own=own))
+    if score < MIN_CONTAIN and blocks and _quoted(short.unit) and _quoted(long.unit):
+        # the longer quotation starts or stops inside the shorter one: its words beyond that point were never
+        # quoted there, so they are not missing ("... has no comment on the actions of that person." against
+        # "has no comment on the actions of that person that murdered Trayvon.")
+        head = blocks[0].a if blocks[0].b == 0 else 0
+        tail = n - blocks[-1].a - blocks[-1].size if blocks[-1].b + blocks[-1].size == len(long.words) else 0
+        if (head or tail) and found >= OVERLAP_MIN:
+            score = max(score, found / (n - head - tail))
     if short.unit.kind == "indirect" and score * n < PARAPHRASE_RUN:
         return 0.0  # a paraphrase's few words found in a quote are a topic phrase, not the speaker's words
     return score
