@@ -73,7 +73,10 @@ def test_bench_variants_smoke() -> None:
 
     data = require_data("polnear")
     figures = run(data, split="dev", limit=20)
-    assert {"linker", "baseline_exact", "labelled_pairs"} <= set(figures)
+    assert {"linker", "baseline_exact", "labelled_pairs", "halves"} <= set(figures)
+    halves = figures["halves"]
+    for one, two in (("even", "odd"), ("hash_a", "hash_b")):
+        assert all(halves[one][k] + halves[two][k] == figures["linker"][k] for k in ("tp", "fp", "fn"))
 
 
 def test_train_labels_parse_and_point_at_train_gold_contents() -> None:
