@@ -628,6 +628,9 @@ def test_state_report_and_show_as_nouns_are_not_cues() -> None:
         assert [q.cue.text for q in extract(text) if q.cue and q.cue_lemma in {"state", "report", "show"}] == [], text
     assert one("Polls show that Clinton is weakest among young voters in the state.", "weakest").cue_lemma == "show"
     assert one("“Family Leave,” the document states, becomes available after one year.", "Family").cue_lemma == "state"
+    for text in ("The most telling promise Mrs. Clinton has made is that she will not overpromise.",  # an adjective
+                 "Perhaps most telling, though, were the candidates' favorite television shows."):
+        assert [q for q in extract(text) if q.cue and q.cue.text == "telling"] == [], text
 
 
 def test_a_participle_cue_of_the_parse_layer_takes_the_subject_of_its_sentence() -> None:
@@ -688,3 +691,71 @@ def test_words_before_a_direct_quotes_frame_are_read_and_stop_at_it() -> None:
     assert (said.source.text, said.content.text) == (
         "The spokesman", "there was no telephone call or meeting planned with Trump")
     assert one(text, "If one is requested").kind == "direct"
+
+
+def _parsed(words: list[str], heads: list[int], deps: list[str], tags: list[str]) -> Any:
+    import spacy
+    from spacy.tokens import Doc
+
+    return Doc(spacy.blank("en").vocab, words=words, heads=heads, deps=deps, tags=tags)
+
+
+def _frame_texts(doc: Any, cue: int) -> list[tuple[str, str | None, str]]:
+    """(cue, source, content) of every frame on token ``cue``, the filter aside (as when collecting)."""
+    from storytrace.nlp import attribution
+
+    with attribution.collecting():
+        found = attribution.frames(doc, 0, {cue})
+    return [(doc.text[f.cue[0]:f.cue[1]], f.source and doc.text[f.source[0]:f.source[1]],
+             doc.text[f.content[0]:f.content[1]]) for f in found]
+
+
+def test_a_one_word_object_is_content_unless_it_is_the_addressee() -> None:
+    """PolNeAR takes "Cruz" in "has endorsed Cruz" and "it" in "opposed it" as content (a stance on them); the
+    object of "told", "asked", "called" is who was addressed, not what was said."""
+    endorsed = _parsed(["The", "PAC", "has", "endorsed", "Cruz", "."], [1, 3, 3, 3, 3, 3],
+                       ["det", "nsubj", "aux", "ROOT", "obj", "punct"], ["DT", "NNP", "VBZ", "VBN", "NNP", "."])
+    assert _frame_texts(endorsed, 3) == [("has endorsed", "The PAC", "Cruz")]
+    told = _parsed(["He", "told", "him", "."], [1, 1, 1, 1], ["nsubj", "ROOT", "obj", "punct"],
+                   ["PRP", "VBD", "PRP", "."])
+    assert _frame_texts(told, 1) == []
+
+
+def test_a_participle_on_a_noun_takes_the_noun_as_its_source() -> None:
+    """"with recent polls showing a tightening of the race": the polls say it (the preposition is no part of the
+    source); a poll's object comes with what is said of it ("show Clinton with a double-digit lead")."""
+    words = ["He", "cited", "recent", "polls", "showing", "Clinton", "with", "a", "lead", "."]
+    doc = _parsed(words, [1, 1, 3, 1, 3, 4, 8, 8, 4, 1],
+                  ["nsubj", "ROOT", "amod", "obj", "acl", "obj", "case", "det", "obl", "punct"],
+                  ["PRP", "VBD", "JJ", "NNS", "VBG", "NNP", "IN", "DT", "NN", "."])
+    assert _frame_texts(doc, 4) == [("showing", "recent polls", "Clinton with a lead")]
+
+
+def test_a_verb_the_tagger_took_for_a_plural_noun_is_read_by_its_parse() -> None:
+    """"The polling shows Rubio closing the gap": "shows" tagged NNS, but with a subject and an object of its own."""
+    words = ["The", "polling", "shows", "Rubio", "closing", "the", "gap", "."]
+    doc = _parsed(words, [1, 2, 2, 2, 2, 6, 4, 2],
+                  ["det", "nsubj", "ROOT", "obj", "xcomp", "det", "obj", "punct"],
+                  ["DT", "NN", "NNS", "NNP", "VBG", "DT", "NN", "."])
+    assert _frame_texts(doc, 2) == [("shows", "The polling", "Rubio closing the gap")]
+
+
+def test_a_raising_verb_takes_its_subject_into_the_content_and_has_no_source() -> None:
+    """"The decision is widely expected to be unfavorable": PolNeAR's content is "The decision" + "to be
+    unfavorable" and nobody is its source; "he seemed to indicate ..." is the frame of "indicate" alone."""
+    from storytrace.nlp import attribution
+
+    words = ["The", "decision", "is", "widely", "expected", "to", "be", "unfavorable", "for", "Beijing", "."]
+    doc = _parsed(words, [1, 4, 4, 4, 4, 7, 7, 4, 9, 7, 4],
+                  ["det", "nsubj:pass", "aux:pass", "advmod", "ROOT", "mark", "cop", "xcomp", "case", "obl", "punct"],
+                  ["DT", "NN", "VBZ", "RB", "VBN", "TO", "VB", "JJ", "IN", "NNP", "."])
+    with attribution.collecting():
+        [fr] = attribution.frames(doc, 0, {4})
+    assert doc.text[fr.cue[0]:fr.cue[1]] == "is widely expected" and fr.source is None
+    assert (doc.text[fr.lead[0]:fr.lead[1]], doc.text[fr.content[0]:fr.content[1]]) == (
+        "The decision", "to be unfavorable for Beijing")
+    words = ["he", "seemed", "to", "indicate", "he", "knows", "her", "tendencies", "."]
+    doc = _parsed(words, [1, 1, 3, 1, 5, 3, 7, 5, 1],
+                  ["nsubj", "ROOT", "mark", "xcomp", "nsubj", "ccomp", "nmod:poss", "obj", "punct"],
+                  ["PRP", "VBD", "TO", "VB", "PRP", "VBZ", "PRP$", "NNS", "."])
+    assert _frame_texts(doc, 1) == []

@@ -92,3 +92,15 @@ def test_she_skips_a_man() -> None:
     text = ("Mr Smith spoke first. Angela Eagle was next.\n\n"
             "Mr Smith left the room.\n\n“I will stand for the leadership of the party,” she said.")
     assert speaker_of(text, "I will stand").speaker == "Angela Eagle"
+
+
+def test_a_participle_speaks_for_the_first_name_of_its_sentence_not_the_last() -> None:
+    """"Sanders visited NBC to discuss his rival, Hillary Clinton, saying ...": Sanders speaks (a stop inside "(I-Vt.)"
+    or after "Mrs." ends no sentence); a sentence that opens with a description leaves the participle unresolved
+    rather than lending it a name from its object."""
+    text = ("Sen. Bernie Sanders (I-Vt.) visited NBC’s “Today” to discuss his remarks about his rival, Hillary "
+            "Clinton, saying “on her worst day” she’d be “an infinitely better president” than any Republican.")
+    assert speaker_of(text, "on her worst day").speaker == "Bernie Sanders"
+    text = ("The president left no doubt of his commitment to helping Mrs. Clinton succeed him, saying that “there "
+            "has never been a man or a woman more qualified than Hillary Clinton” to serve as president.")
+    assert speaker_of(text, "there has never been").speaker is None

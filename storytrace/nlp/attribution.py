@@ -44,6 +44,10 @@ MIN_COUNT = 5  # times seen as a cue in train
 _EXCLUDE = ("ner", "trainable_lemmatizer", "morphologizer")
 _SUBJECTS = frozenset({"nsubj", "nsubj:pass", "csubj"})
 _COMPLEMENTS = frozenset({"obj", "iobj", "xcomp", "ccomp"})
+_SMALL_CLAUSE_CUES = frozenset("show shows showed showing shown".split())
+# Raising verbs: "The decision is widely expected to be unfavorable", "Trump seemed to overstay his welcome".
+# PolNeAR's content is the subject and the infinitive clause (two pieces), with no source: nobody is quoted.
+_RAISING_CUES = frozenset("expected seem seems seemed appear appears appeared".split())
 # Prepositions heading what a cue says of its object: "slammed X as too vague", "accused X of", "praised X for"
 _OBJECT_PREDICATES = frozenset({"as", "of", "for", "about", "over", "against"})
 
@@ -58,6 +62,7 @@ class Frame:
     source: tuple[int, int] | None
     p: float  # P(cue | form) of the cue word
     inherit: bool = False  # no subject anywhere: the speaker continues the previous attribution
+    lead: tuple[int, int] | None = None  # a raised subject, the content's first part ("The decision ... to be")
     features: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
     prob: float | None = None  # the frame filter's P(attribution), when it ran
 
@@ -238,6 +243,52 @@ def _cue_tokens(verb: Any) -> list[Any]:
     return run
 
 
+def _raised(verb: Any, subj: Any | None, holder: Any, how: str, min_p: float) -> tuple[int, int] | None:
+    """The subject span of a raising frame ("X is expected to ...", "X seemed to ..."), else None.
+
+    Not when the infinitive is itself a cue ("seemed to indicate", "is expected to argue": that verb's
+    frame has a source), nor for an active "expects"."""
+    if verb.text.lower() not in _RAISING_CUES or how != "xcomp" or subj is None or holder is not verb:
+        return None
+    if verb.text.lower() == "expected" and not any(c.dep_ == "aux:pass" for c in verb.children):
+        return None
+    return None if _cue_inside(verb, min_p) else _edges(_subtree(subj))
+
+
+def _cue_inside(verb: Any, min_p: float) -> bool:
+    """Whether the verb's infinitive complement is itself a cue candidate ("seemed to indicate")."""
+    comp = next((c for c in verb.children if c.dep_ == "xcomp"), None)
+    return comp is not None and lexicon().get(comp.text.lower(), 0.0) >= min_p
+
+
+def _raising_cue(verb: Any) -> list[Any]:
+    """The raising verb with the auxiliaries, negation and adverbs right before it: "is widely expected",
+    "does not seem", "may seem"."""
+    run = [verb]
+    for tok in reversed(list(verb.doc[max(0, verb.i - 4):verb.i])):
+        if tok.head.i != verb.i or tok.dep_ not in {"aux", "aux:pass", "advmod", "neg"}:
+            break
+        run.insert(0, tok)
+    return run
+
+
+def _noun_holder(verb: Any) -> Any | None:
+    """The noun a participle clause hangs on, as the clause's subject: "recent polls *showing* X", "a California
+    Democrat *supporting* Clinton", "placards *supporting* Sanders"."""
+    head = verb.head
+    if verb.dep_ != "acl" or not head.tag_.startswith("NN") or head.i > verb.i:
+        return None
+    # after a comma the participle is the sentence's ("Carson saw no need to change ..., telling X that ...")
+    return None if any(t.text == "," for t in verb.doc[head.i:verb.i]) else head
+
+
+def _verb_by_structure(tok: Any) -> bool:
+    """A word the tagger read as a plural noun but the parser as a clause's verb: a subject and an object of its
+    own ("The most recent polling in Florida shows Rubio closing the gap": "shows" tagged NNS)."""
+    deps = {c.dep_ for c in tok.children}
+    return tok.tag_ == "NNS" and bool(deps & _SUBJECTS) and bool(deps & {"obj", "ccomp"})
+
+
 def _complement(verb: Any, after: int) -> tuple[tuple[int, int] | None, str]:
     """The verb's complements after the cue: its objects and clausal complements, else its first oblique;
     with the relation of the first one."""
@@ -246,7 +297,10 @@ def _complement(verb: Any, after: int) -> tuple[tuple[int, int] | None, str]:
         kids = [c for c in verb.children if c.i > after and c.dep_ == "obl"][:1]
     if not kids:
         return None, ""
-    if kids[0].dep_ in {"obj", "iobj"}:
+    if kids[0].dep_ == "obj" and verb.text.lower() in _SMALL_CLAUSE_CUES:
+        # what a poll shows is its object with what is said of it: "showed Rubio *in third at 11 percent*"
+        kids += [c for c in verb.children if c.i > kids[-1].i and c.dep_ in {"obl", "xcomp", "advcl"}]
+    elif kids[0].dep_ in {"obj", "iobj"}:
         # what is said of the object: "slammed his proposal as too vague", "accused the FDIC of trying to ..."
         kids += [c for c in verb.children if c.i > kids[-1].i and c.dep_ in {"obl", "advcl"} and any(
             k.dep_ in {"case", "mark"} and k.i == c.left_edge.i and k.text.lower() in _OBJECT_PREDICATES
@@ -255,6 +309,11 @@ def _complement(verb: Any, after: int) -> tuple[tuple[int, int] | None, str]:
 
 
 _PRONOUNS = frozenset("i you he she it we they this that who".split())
+# Cues whose object is the addressee, not what is said ("told him", "asked her", "called them")
+_ADDRESSEE_CUES = frozenset(
+    "tell tells told telling ask asks asked asking call calls called calling urge urges urged urging warn warns"
+    " warned warning remind reminds reminded reminding inform informs informed informing assure assures assured"
+    " assuring thank thanks thanked thanking".split())
 _CONTENT_OPENERS = frozenset("to that for about if whether on of with in by".split())
 
 
@@ -324,14 +383,16 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
             continue
         form = tok.text.lower().replace("’", "'")
         p = table.get(form, 0.0)
-        if p < min_p or not tok.tag_.startswith("VB"):
+        if p < min_p or not (tok.tag_.startswith("VB") or _verb_by_structure(tok)):
             continue
         cue = _cue_tokens(tok)
-        subj = _subject(tok)
+        acl_head = None
+        subj = _subject(tok) or (acl_head := _noun_holder(tok))
         holder = tok
         while subj is None and holder.dep_ in {"advcl", "xcomp", "conj", "acl"} and holder.head is not holder:
+            coordinated = holder.dep_ == "conj"  # "placards supporting Sanders or slamming the DNC"
             holder = holder.head
-            subj = _subject(holder)
+            subj = _subject(holder) or ((acl_head := _noun_holder(holder)) if coordinated else None)
         content_span: tuple[int, int] | None = None
         how = "before"
         if tok.dep_ in {"parataxis", "ccomp"} and tok.head.i < tok.i and not any(
@@ -348,11 +409,12 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
         if content_span is None:
             continue
         n_words = sum(1 for t in doc if content_span[0] <= t.idx < content_span[1] and t.is_alpha)
-        if n_words < 2:
-            continue
+        if n_words < (1 if how == "obj" and form not in _ADDRESSEE_CUES else 2):
+            continue  # one word is enough for a stance on it ("endorsed Cruz", "opposed it"), not "told him"
         source = None
         if subj is not None:
-            src = _edges(_subtree(subj))
+            src = _edges([t for t in doc[subj.left_edge.i:subj.i + 1] if not (t.dep_ == "case" and t.head.i == subj.i)]
+                         if subj is acl_head else _subtree(subj))
             if src is not None and not (content_span[0] <= src[0] < content_span[1]):
                 source = src
         if source is None and subj is None and holder is tok:
@@ -362,6 +424,11 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
         prob = model.prob(feats) if model is not None else None
         if prob is not None and model is not None and prob < model.threshold:
             continue
+        if form in _RAISING_CUES and how == "xcomp" and _cue_inside(tok, min_p):
+            continue  # "he seemed to indicate ...": the frame of "indicate" reads it
+        lead = _raised(tok, subj, holder, how, min_p)
+        if lead is not None:
+            cue, source = _raising_cue(tok), None
         out.append(Frame(
             cue=(offset + cue[0].idx, offset + cue[-1].idx + len(cue[-1].text)),
             cue_form=form,
@@ -370,5 +437,6 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
             p=p,
             features=feats if _COLLECTING else {},
             prob=prob,
+            lead=(offset + lead[0], offset + lead[1]) if lead else None,
         ))
     return out

@@ -940,7 +940,8 @@ def _parse_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]
             content = fr.content
             kind = "partial" if re.search(r"[“”\"]", text[content[0]:content[1]]) else "indirect"
             confidence = fr.prob if fr.prob is not None else 0.4 + 0.3 * fr.p
-            out.append(Found(kind, [content], cue=fr.cue, cue_lemma=_lemma(fr.cue_form) or fr.cue_form,
+            fragments = [fr.lead, content] if fr.lead else [content]  # a raised subject opens the content
+            out.append(Found(kind, fragments, cue=fr.cue, cue_lemma=_lemma(fr.cue_form) or fr.cue_form,
                              source=fr.source, confidence=round(confidence, 3),
                              via="source" if fr.source else "participle" if fr.cue_form.endswith("ing") else "",
                              notes={"frame": fr}))
@@ -1163,13 +1164,17 @@ no his her their its our my your of in home swing caucus primary battleground ea
 eastern border member red blue purple remaining contested opening voting large small big new latest congressional
 news talk reality radio television tv slide game press interview two three four five six seven eight nine ten
 eleven twelve dozen""".split())
+_DEGREE = frozenset("most more less least very so quite rather particularly especially the a".split())
 _REL_AUX = frozenset("""will would have has had are were is was can could may might must should""".split())
 
 
 def _noun_reading(toks: list[tuple[int, int, str]], n: int, hi: int) -> bool:
     """Whether the cue word at ``n`` reads as a noun: "in 30 states", "the states that voted Tuesday", "state
-    laws", "the report". Only for the forms in ``_NOUN_FORMS``; a verb keeps a subject before it."""
+    laws", "the report". Only for the forms in ``_NOUN_FORMS``; a verb keeps a subject before it. "telling" after a
+    degree word or an article is an adjective: "the most telling promise", "perhaps most telling, though"."""
     low = toks[n][2].lower()
+    if low == "telling" and n > 0 and toks[n - 1][2].lower() in _DEGREE:
+        return True
     if low not in _NOUN_FORMS or n == 0:
         return False
     prev = toks[n - 1][2]

@@ -258,11 +258,29 @@ def _mentions(text: str, names: _Names, quoted: _Regions) -> list[_Event]:
     return events
 
 
+_NOT_A_NAME = frozenset("the a an his her their its this that these those he she they we i".split())  # not "it"
+
+
+def _name_first(sentence: str) -> bool:
+    """Whether a sentence may open with a name as its subject: its first word is no determiner or pronoun."""
+    words = re.findall(r"[\w'’-]+", sentence)[:1]
+    return bool(words) and words[0].lower() not in _NOT_A_NAME
+
+
+_ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Lt|Gen|Col|Sgt|Capt|Cmdr|Adm|Prof|Rev|Jr|Sr|St|Mt|Ft"
+                           r"|vs)|(?<![\w.])[A-Z])$")
+
+
 def _sentence_start(text: str, offset: int) -> int:
-    """Offset where the sentence holding ``offset`` starts (after the previous full stop or line break)."""
+    """Offset where the sentence holding ``offset`` starts (after the previous full stop or line break). A stop
+    after a title or an initial ("Mrs. Clinton", "Donald J. Trump") or before a lower-case word ("Sen. Bernie Sanders
+    (I-Vt.) visited") ends no sentence."""
     best = 0
-    for m in re.finditer(r"[.!?][”\"’)]*\s+|\n", text[max(0, offset - 600):offset]):
-        best = max(0, offset - 600) + m.end()
+    base = max(0, offset - 600)
+    for m in re.finditer(r"[.!?][”\"’)]*\s+(?![a-z])|\n", text[base:offset]):
+        if m.group()[0] == "." and _ABBREVIATION.search(text, max(0, base + m.start() - 6), base + m.start()):
+            continue
+        best = base + m.end()
     return best
 
 
@@ -349,16 +367,25 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
         if f.via == "participle" and f.cue is not None:
             # the sentence's subject, else the one person named before the cue in that sentence
             start = _sentence_start(text, f.cue[0])
-            ante = _antecedent([e for e in events if e.offset >= start], f.cue[0], 400, person=None, skip=skip)
+            # the subject of the sentence, not the last name before the cue: "Sanders visited NBC to discuss his rival,
+            # Hillary Clinton, saying ..." is Sanders speaking. An attribution or subject found at the sentence's
+            # first word ("He dismissed ..., saying" with "He" resolved) speaks; else the first name, when the
+            # sentence opens with one; a sentence opening with a description or a pronoun nobody resolved lends no
+            # name from its object ("The president left no doubt ... helping Mrs. Clinton succeed him, saying ...").
+            own = [e for e in events if start <= e.offset <= start + 3 and e.offset < f.cue[0]
+                   and not any(a <= e.offset < b for a, b in skip)]
+            if not own and not _name_first(text[start:f.cue[0]]):
+                return Resolution(None, reason="the sentence's subject is no name")
+            ante = own[0] if own else min(
+                (e for e in events if start <= e.offset < f.cue[0] and f.cue[0] - e.offset <= 400
+                 and not any(a <= e.offset < b for a, b in skip)), key=lambda e: e.offset, default=None)
             if ante is not None:
                 mention = (ante.offset, ante.end) if ante.end else None
                 return Resolution(ante.name, confidence=0.6, person=ante.person, mention=mention)
-            named = {e.name for e in mentions if start <= e.offset < f.cue[0]
-                     and not any(a <= e.offset < b for a, b in skip)}
-            if len(named) == 1:
-                return Resolution(named.pop(), confidence=0.55)
+            named = [e for e in mentions
+                     if start <= e.offset < f.cue[0] and not any(a <= e.offset < b for a, b in skip)]
             if named:
-                return Resolution(None, reason="several people named before the cue: " + ", ".join(sorted(named)))
+                return Resolution(min(named, key=lambda e: e.offset).name, confidence=0.55)
             return Resolution(None, reason="participle cue with no subject before it")
         return Resolution(None, reason="no source in the text", confidence=1.0)
     mention = text[f.source[0]:f.source[1]]
