@@ -759,3 +759,13 @@ def test_a_raising_verb_takes_its_subject_into_the_content_and_has_no_source() -
                   ["nsubj", "ROOT", "mark", "xcomp", "nsubj", "ccomp", "nmod:poss", "obj", "punct"],
                   ["PRP", "VBD", "TO", "VB", "PRP", "VBZ", "PRP$", "NNS", "."])
     assert _frame_texts(doc, 1) == []
+
+
+def test_an_addressee_told_to_do_something_is_part_of_the_content() -> None:
+    """"told Flint residents not to drink ...": what they were told includes who is to act; "told reporters that
+    ..." leaves the addressee out, and so does a passive "Asked by X to ...". """
+    text = "For months, officials have told Flint residents not to drink the brown stuff coming out of their taps."
+    assert one(text, "drink").content.text.rstrip(".") == (
+        "Flint residents not to drink the brown stuff coming out of their taps")
+    assert one("He told reporters that he would win the state.", "win").content.text.rstrip(".") == (
+        "that he would win the state")

@@ -1198,11 +1198,15 @@ def _title_case(toks: list[tuple[int, int, str]]) -> bool:
 
 
 def _skip_object(toks: list[tuple[int, int, str]], c: int, hi: int) -> int:
-    """Skip the addressee of ``told``/``asked`` (``told Sky News``, ``told reporters on Monday``)."""
+    """Skip the addressee of ``told``/``asked`` (``told Sky News``, ``told reporters on Monday``). An addressee told
+    or urged to do something is part of what is said, as PolNeAR marks it: ``urged Silicon Valley to find a
+    compromise``, ``told Flint residents not to drink ...`` (not ``asked by X to``)."""
     m = c
     while m <= hi and m - c < 6:
         w = toks[m][2]
         low = w.lower()
+        if low == "to" and m > c and toks[c][2].lower() != "by" and m + 1 <= hi and toks[m + 1][2][:1].islower():
+            return c
         if low in {"that", "whether", "if", "why", "how", "what", "to", ":", ",", "“", '"'}:
             return m
         if low in _PRONOUNS and m > c:
