@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storytrace import Corpus
-from storytrace.bench.stories import ami, scores
+from storytrace.bench.stories import ami, drop_one_spread, scores
 from storytrace.resolve.stories import StoryClusterer, StoryOptions, make_doc
 from storytrace.settings import Settings
 from tests.conftest import require_data
@@ -31,6 +31,18 @@ def test_scores_and_ami() -> None:
     perfect = scores(["a", "a", "b"], [1, 1, 2])
     assert perfect["pairwise_f1"] == 1.0 and perfect["bcubed_f1"] == 1.0 and perfect["ami"] == 1.0
     assert abs(ami([0, 0, 1, 1, 2, 2], [0, 0, 1, 2, 2, 2]) - 0.5024) < 1e-3  # scikit-learn's value
+
+
+def test_drop_one_spread_matches_rescoring_without_each_story() -> None:
+    # a long story split in two, a genre cluster joining two singles, a clean pair
+    gold = ["debt"] * 5 + ["sales-c", "sales-a"] + ["quake"] * 2
+    pred = [1, 1, 1, 2, 2, 3, 3, 4, 4]
+    by_hand = []
+    for story in set(gold):
+        kept = [(g, p) for g, p in zip(gold, pred, strict=True) if g != story]
+        by_hand.append(scores([g for g, _ in kept], [p for _, p in kept])["pairwise_f1"])
+    assert drop_one_spread(gold, pred) == [min(by_hand), max(by_hand)]
+    assert drop_one_spread(["a", "a"], [1, 1]) == []
 
 
 def test_seeds_form_stories(tmp_path: Path, seed_paths: list[Path]) -> None:
