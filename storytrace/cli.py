@@ -715,9 +715,12 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
       storytrace bench stories --data ../shared/data --split dev"""),
     "actors": ("all", """Actor merging: pairwise merge precision/recall over a labelled sample of speaker mentions.
 
+    Splits: seeds (the five seed articles; the rules were written on them), polnear (30 PolNeAR dev articles,
+    labelled before the merger ran on them: held out), all (both in one run, with each sample's figures).
+
     \b
     Example:
-      storytrace bench actors --split all"""),
+      storytrace bench actors --data ../shared/data --split polnear"""),
     "duplicates": ("dev", """Near-duplicate detection P/R/F1 on BBC's duplicate pairs plus generated near-copies.
 
     \b
