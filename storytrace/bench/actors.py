@@ -127,14 +127,14 @@ def score(labels: list[dict[str, Any]], predicted: dict[tuple[str, int, int], st
 
 
 def _line(name: str, f: dict[str, Any]) -> str:
-    return (f"actor merging, {name}: {f['mentions']} labelled mentions of {f['people']} people "
+    return (f"{name}: {f['mentions']} labelled mentions of {f['people']} people "
             f"({f['found']} produced by the quotes stage, {f['found_share']:.1%}), {f['actors']} predicted actors\n"
             f"  merge P {f['merge_p']:.4f}  R {f['merge_r']:.4f}  F1 {f['merge_f1']:.4f}  "
             f"({len(f['split_people'])} people split, {len(f['merged_actors'])} actors merging people)")
 
 
 def report(figures: dict[str, Any]) -> str:
-    lines = [_line(figures["split"], figures)]
+    lines = [_line(f"actor merging, {figures['split']}", figures)]
     for name, sub in figures.get("by_split", {}).items():
-        lines.append(_line(f"  of which {name}", sub))
+        lines.append(_line(f"  of which {name} (same run)", sub))
     return "\n".join(lines)
