@@ -104,3 +104,10 @@ def test_a_participle_speaks_for_the_first_name_of_its_sentence_not_the_last() -
     text = ("The president left no doubt of his commitment to helping Mrs. Clinton succeed him, saying that “there "
             "has never been a man or a woman more qualified than Hillary Clinton” to serve as president.")
     assert speaker_of(text, "there has never been").speaker is None
+
+
+def test_a_capitalised_opener_is_no_part_of_a_name() -> None:
+    """"For Obama, the format was not ideal." gave a person "For Obama", and then every "he" after it."""
+    assert name_part("For Obama") == ["Obama"] and name_part("Despite Santilli") == ["Santilli"]
+    text = ('Barack Obama spoke in Ohio. For Obama, the format was not ideal. He said: "It was fine for a start."')
+    assert speaker_of(text, "It was fine").speaker == "Barack Obama"

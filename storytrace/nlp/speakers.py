@@ -68,7 +68,9 @@ _PRONOUN_GENDER = {"he": "m", "him": "m", "she": "f", "her": "f"}
 _WORD = re.compile(r"[\w][\w.'’-]*\w|\w")
 _NAME_RUN = re.compile(r"(?:[A-Z][\w'’-]*|[A-Z]\.)(?:[ \t\xa0]+(?:[A-Z][\w'’-]*|[A-Z]\.|de|van|von|bin|al))*")
 _NOT_NAMES = frozenset("""it its this that these those there he she they we i you his her their our my what when
-where who why how if but and or so yet a an the in on at as after before while however meanwhile""".split())
+where who why how if but and or so yet a an the in on at as after before while however meanwhile
+for despite although though by to since like unlike of with from during because until amid among without upon into
+through across""".split())  # a capitalised opener is no first name: "For Obama, the ...", "Despite Santilli's ..."
 _NOT_A_FIRST_NAME = ROLE_WORDS | TITLES | _LEAD_STOP | _NOT_NAMES
 
 
