@@ -769,3 +769,14 @@ def test_an_addressee_told_to_do_something_is_part_of_the_content() -> None:
         "Flint residents not to drink the brown stuff coming out of their taps")
     assert one("He told reporters that he would win the state.", "win").content.text.rstrip(".") == (
         "that he would win the state")
+
+
+def test_a_relative_word_before_the_source_opens_the_content() -> None:
+    """"a wall, which he said the Mexican government should pay for": PolNeAR's content is "which" + the clause;
+    "what he called “our arguments this year.”" keeps the whole quotation when the parse ends the object inside it."""
+    text = "Trump promised a wall, which he said the Mexican government should also pay for."
+    said = next(q for q in extract(text) if q.cue and q.cue.text == "said")
+    assert [s.text for s in said.content_spans] == ["which", "the Mexican government should also pay for"]
+    text = "Mr. Ryan turned to the party's rift - what he called “our arguments this year.” But he was calm."
+    called = next(q for q in extract(text) if q.cue and q.cue.text == "called")
+    assert [s.text for s in called.content_spans] == ["what", "“our arguments this year.”"]

@@ -717,9 +717,37 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
             if f.kind == "indirect":
                 continue
             f.source, f.via = None, "adjacent" if f.kind == "direct" else ""  # the quoted words stand, unsourced
+        _close_open_quote(text, f)
+        _relative_opener(text, f)
         kept.append(f)
     kept.sort(key=lambda f: f.start)
     return kept
+
+
+def _close_open_quote(text: str, f: Found) -> None:
+    """A content that opens a quotation mark ends after it closes: the parse may end an object inside the quote
+    (``what he called “our arguments`` for ``“our arguments this year.”``). Only within its sentence."""
+    start, end = f.fragments[-1]
+    span = text[start:end]
+    if span.count("“") <= span.count("”"):
+        return
+    close = text.find("”", end, end + 200)
+    if close < 0 or re.search(r"[“\n]", text[end:close]) or re.search(r"[.!?]\s", text[end:close]):
+        return
+    f.fragments[-1] = (start, close + 1)
+
+
+_RELATIVE = re.compile(r"(?<![\w’'])(what|which)\s+$")
+
+
+def _relative_opener(text: str, f: Found) -> None:
+    """``which he said the Mexican government should pay for``, ``what Mr. Ryan called ''our arguments''``: the
+    relative word before the source is what the content is about, and PolNeAR makes it the content's first piece."""
+    if f.source is None or f.cue is None or not f.source[0] < f.cue[0] < f.fragments[0][0]:
+        return
+    m = _RELATIVE.search(text, max(0, f.source[0] - 8), f.source[0])
+    if m is not None:
+        f.fragments.insert(0, (m.start(1), m.end(1)))
 
 
 _OPEN_ENDED = frozenset("to a an the of for with at in on by and or but".split())
