@@ -4,7 +4,7 @@ Two labelled samples (file name, raw-text span and the real person or organisati
 
 - ``seeds`` (``resources/benchmarks/actors-seeds.json``): the five seed articles in ``examples/``; the merging
   rules were written on them, so their figure is not a held-out one.
-- ``polnear`` (``resources/benchmarks/actors-polnear-dev.json``): 30 PolNeAR dev articles read from
+- ``polnear`` (``resources/benchmarks/actors-dev.json``): 30 PolNeAR dev articles read from
   ``<data>/polnear/dev/text``, labelled before the merger ran on them; held out, never tuned on.
 - ``all``: both sets of articles in one store and one resolution (as one corpus), scored on every label; the
   figures of each sample from that same run are under ``by_split``.
@@ -30,7 +30,7 @@ from storytrace.errors import BenchmarkError
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BENCHMARKS = Path(__file__).resolve().parent.parent / "resources" / "benchmarks"
 LABELS = BENCHMARKS / "actors-seeds.json"
-POLNEAR_LABELS = BENCHMARKS / "actors-polnear-dev.json"
+POLNEAR_LABELS = BENCHMARKS / "actors-dev.json"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SPLITS = ("seeds", "polnear", "all")
 
