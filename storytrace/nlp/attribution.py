@@ -243,16 +243,16 @@ def _cue_tokens(verb: Any) -> list[Any]:
     return run
 
 
-def _raised(verb: Any, subj: Any | None, holder: Any, how: str, min_p: float) -> tuple[int, int] | None:
+def _raised(verb: Any, subj: Any | None, holder: Any, how: str) -> tuple[int, int] | None:
     """The subject span of a raising frame ("X is expected to ...", "X seemed to ..."), else None.
 
-    Not when the infinitive is itself a cue ("seemed to indicate", "is expected to argue": that verb's
-    frame has a source), nor for an active "expects"."""
+    Not for an active "expects" (a frame with its subject as source); a raising verb whose infinitive is itself a
+    cue ("seemed to indicate") makes no frame at all (``frames``)."""
     if verb.text.lower() not in _RAISING_CUES or how != "xcomp" or subj is None or holder is not verb:
         return None
     if verb.text.lower() == "expected" and not any(c.dep_ == "aux:pass" for c in verb.children):
         return None
-    return None if _cue_inside(verb, min_p) else _edges(_subtree(subj))
+    return _edges(_subtree(subj))
 
 
 def _cue_inside(verb: Any, min_p: float) -> bool:
@@ -411,6 +411,8 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
         n_words = sum(1 for t in doc if content_span[0] <= t.idx < content_span[1] and t.is_alpha)
         if n_words < (1 if how == "obj" and form not in _ADDRESSEE_CUES else 2):
             continue  # one word is enough for a stance on it ("endorsed Cruz", "opposed it"), not "told him"
+        if form in _RAISING_CUES and how == "xcomp" and _cue_inside(tok, min_p):
+            continue  # "he seemed to indicate ...": the frame of "indicate" reads it
         source = None
         if subj is not None:
             src = _edges([t for t in doc[subj.left_edge.i:subj.i + 1] if not (t.dep_ == "case" and t.head.i == subj.i)]
@@ -424,9 +426,7 @@ def frames(doc: Any, offset: int, wanted: set[int], *, min_p: float | None = Non
         prob = model.prob(feats) if model is not None else None
         if prob is not None and model is not None and prob < model.threshold:
             continue
-        if form in _RAISING_CUES and how == "xcomp" and _cue_inside(tok, min_p):
-            continue  # "he seemed to indicate ...": the frame of "indicate" reads it
-        lead = _raised(tok, subj, holder, how, min_p)
+        lead = _raised(tok, subj, holder, how)
         if lead is not None:
             cue, source = _raising_cue(tok), None
         out.append(Frame(

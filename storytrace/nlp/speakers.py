@@ -260,13 +260,14 @@ def _mentions(text: str, names: _Names, quoted: _Regions) -> list[_Event]:
     return events
 
 
-_NOT_A_NAME = frozenset("the a an his her their its this that these those he she they we i".split())  # not "it"
+# A sentence opening with one of these has a description or a pronoun as subject ("It follows ..." may not)
+_DESCRIPTION_OPENERS = frozenset("the a an his her their its this that these those he she they we i".split())
 
 
 def _name_first(sentence: str) -> bool:
     """Whether a sentence may open with a name as its subject: its first word is no determiner or pronoun."""
     words = re.findall(r"[\w'’-]+", sentence)[:1]
-    return bool(words) and words[0].lower() not in _NOT_A_NAME
+    return bool(words) and words[0].lower() not in _DESCRIPTION_OPENERS
 
 
 _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Lt|Gen|Col|Sgt|Capt|Cmdr|Adm|Prof|Rev|Jr|Sr|St|Mt|Ft"
@@ -367,20 +368,18 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
             return Resolution(previous.speaker, previous.anonymous, previous.reason,
                               min(previous.confidence, 0.5), previous.person)
         if f.via == "participle" and f.cue is not None:
-            # the sentence's subject, else the one person named before the cue in that sentence
             start = _sentence_start(text, f.cue[0])
             # the subject of the sentence, not the last name before the cue: "Sanders visited NBC to discuss his rival,
             # Hillary Clinton, saying ..." is Sanders speaking. An attribution or subject found at the sentence's
             # first word ("He dismissed ..., saying" with "He" resolved) speaks; else the first name, when the
             # sentence opens with one; a sentence opening with a description or a pronoun nobody resolved lends no
             # name from its object ("The president left no doubt ... helping Mrs. Clinton succeed him, saying ...").
-            own = [e for e in events if start <= e.offset <= start + 3 and e.offset < f.cue[0]
-                   and not any(a <= e.offset < b for a, b in skip)]
+            before = [e for e in events if start <= e.offset < f.cue[0] and f.cue[0] - e.offset <= 400
+                      and not any(a <= e.offset < b for a, b in skip)]
+            own = [e for e in before if e.offset <= start + 3]
             if not own and not _name_first(text[start:f.cue[0]]):
                 return Resolution(None, reason="the sentence's subject is no name")
-            ante = own[0] if own else min(
-                (e for e in events if start <= e.offset < f.cue[0] and f.cue[0] - e.offset <= 400
-                 and not any(a <= e.offset < b for a, b in skip)), key=lambda e: e.offset, default=None)
+            ante = (own or sorted(before, key=lambda e: e.offset) or [None])[0]
             if ante is not None:
                 mention = (ante.offset, ante.end) if ante.end else None
                 return Resolution(ante.name, confidence=0.6, person=ante.person, mention=mention)
