@@ -28,6 +28,7 @@ anyway.
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from types import FrameType, TracebackType
@@ -36,11 +37,24 @@ from storytrace.errors import ItemTimeLimitError
 
 # After the first signal, fire again this often, in case the item's code caught the error and went on.
 _REPEAT_SECONDS = 1.0
+# A signal that lands where its error would be swallowed (a gc callback, a finalizer) fires again this soon.
+_RETRY_SECONDS = 0.01
 # The wall-time backstop, as a multiple of the CPU-time limit: far enough that only an item that is not
 # working (waiting) meets it first, even at load 10 and low priority.
 WALL_FACTOR = 10.0
 _TIMERS = ((signal.ITIMER_PROF, signal.SIGPROF), (signal.ITIMER_REAL, signal.SIGALRM)) \
     if hasattr(signal, "setitimer") else ()
+
+
+def _swallowed_there(frame: FrameType | None) -> bool:
+    """Whether an exception raised in ``frame`` would be swallowed: inside a garbage-collector callback (a test tool
+    such as hypothesis registers one) or a finalizer, Python reports it as unraisable and goes on."""
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def available() -> bool:
@@ -77,6 +91,11 @@ class time_limit:  # noqa: N801 - used as a context manager, like contextlib's
         if self.armed:  # a signal that lands while the block is being left is ignored
             self.fired = True
             self._wall = self._wall or signum == signal.SIGALRM
+            if _swallowed_there(frame):
+                # raised here it would be printed as "unraisable" and lost: fire again as soon as that code returns
+                timer = signal.ITIMER_REAL if signum == signal.SIGALRM else signal.ITIMER_PROF
+                signal.setitimer(timer, _RETRY_SECONDS, _REPEAT_SECONDS)
+                return
             raise self._error()
 
     def __enter__(self) -> time_limit:

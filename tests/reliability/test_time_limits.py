@@ -8,6 +8,7 @@ and the store passes the same checks as after a kill.
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -166,6 +167,30 @@ def test_time_limit_leaves_no_timer_or_handler_behind():
     assert not limit.fired
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) == signal.getitimer(signal.ITIMER_PROF)
     assert (signal.getsignal(signal.SIGALRM), signal.getsignal(signal.SIGPROF)) == before
+
+
+def test_a_limit_met_inside_a_gc_callback_fires_again_where_it_can_be_raised():
+    """A signal landing in a garbage-collector callback (hypothesis registers one) or a finalizer cannot raise there:
+    Python would print the error as unraisable and go on (pytest fails the test for it: a CI dry run did). The limit
+    fires again as soon as that code returns, so the item is stopped from its own code, once."""
+    def busy_callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            _spin_for(0.3)
+
+    gc.callbacks.append(busy_callback)
+    try:
+        with pytest.raises(ItemTimeLimitError, match="took longer than 0.05 s of CPU time"):
+            with time_limit(0.05, "collecting"):
+                gc.collect()  # the 0.05 s pass inside the callback
+                _spin_forever()
+    finally:
+        gc.callbacks.remove(busy_callback)
+
+
+def _spin_for(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
 
 
 def test_the_limit_counts_cpu_time_and_a_waiting_item_meets_the_wall_backstop():
