@@ -417,7 +417,7 @@ def test_tagger_spans_become_attributions_joined_to_the_nearest_cue(monkeypatch:
     """The tagger layer's assembly: contents join the nearest cue of their paragraph (two around one cue are one
     attribution's fragments), the cue the nearest source; a content with no cue in its paragraph is dropped."""
     from storytrace.nlp import quotes as q
-    from storytrace.nlp import quotespans
+    from storytrace.nlp import quotetagger
 
     text = ("The plan had failed, the minister told reporters, and it would fail again.\n\n"
             "Officials were worried about the cost.")
@@ -428,7 +428,7 @@ def test_tagger_spans_become_attributions_joined_to_the_nearest_cue(monkeypatch:
 
     tagged = [at("The plan had failed", "CONTENT"), at("the minister", "SOURCE"), at("told", "CUE"),
               at("and it would fail again.", "CONTENT"), at("Officials were worried about the cost.", "CONTENT")]
-    monkeypatch.setattr(quotespans, "spans", lambda _text, _paras: tagged)
+    monkeypatch.setattr(quotetagger, "spans", lambda _text, _paras: tagged)
     paras = [q._Paragraph(text, s, e, open_at_start=False) for s, e in q.paragraphs(text)]
     found = q._tagger_layer(text, paras, taken=[])
     assert len(found) == 1

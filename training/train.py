@@ -102,7 +102,8 @@ def cmd_train(args: argparse.Namespace) -> Path:
         overrides["training.eval_frequency"] = str(args.eval_frequency)
     if args.vectors:  # static vectors (training/vectors.py) beside the hash embeddings
         overrides["paths.vectors"] = str(args.vectors.resolve())
-        overrides["components.tok2vec.model.embed.include_static_vectors"] = "true"
+        if not args.resume:  # a resumed tok2vec is sourced with its architecture, not built from the config
+            overrides["components.tok2vec.model.embed.include_static_vectors"] = "true"
     if args.resume:  # continue a checkpoint: its components are sourced, not initialised
         overrides["paths.base"] = str(args.resume.resolve())
     config = RESUME_CONFIG if args.resume and args.config == CONFIG else args.config

@@ -909,12 +909,12 @@ def _tagger_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int
     fragments: ``“A,” he said, “B”``), and the cue the nearest source of its paragraph that is no content.
     A content with no cue in its paragraph is dropped: the tagger's contents alone are not attributions.
     """
-    from storytrace.nlp import quotespans
+    from storytrace.nlp import quotetagger
 
     index = _Spans(taken)
     starts = [p.start for p in paras]
     by_para: dict[int, list[tuple[int, int, str]]] = {}
-    for s, e, label in quotespans.spans(text, [(p.start, p.end) for p in paras]):
+    for s, e, label in quotetagger.spans(text, [(p.start, p.end) for p in paras]):
         if not index.overlaps((s, e)):
             by_para.setdefault(bisect_right(starts, s) - 1, []).append((s, e, label))
     out: list[Found] = []

