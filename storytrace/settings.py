@@ -48,6 +48,10 @@ class Settings:
     # Quotations: also read attributions off the dependency parse (indirect and non-speech cues). Off =
     # rules only: several times faster, lower recall (docs/benchmarks.md, Quotations).
     quote_parse: bool = True
+    # Quotations: join the attributions of the MiniLM span tagger (nlp/quotetagger.py) to those of the rule and
+    # parse layers (docs/benchmarks.md, Quotations, session 12: more found, ~0.7 s more CPU per article). Needs the
+    # 'embeddings' extra (torch, CPU wheel). CLI: --quote-tagger.
+    quote_tagger: bool = False
     # Show progress bars (None = only when stderr is a terminal).
     progress: bool | None = None
     # Actor corrections (TOML: merge, split, rename, set_role), applied after automatic merging; None means

