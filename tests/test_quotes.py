@@ -427,9 +427,9 @@ def test_tagger_spans_become_attributions_joined_to_the_nearest_cue() -> None:
     text = ("The plan had failed, the minister told reporters, and it would fail again.\n\n"
             "Officials were worried about the cost.")
 
-    def at(piece: str, label: str) -> tuple[int, int, str]:
+    def at(piece: str, label: str) -> tuple[int, int, str, float]:
         start = text.index(piece)
-        return start, start + len(piece), label
+        return start, start + len(piece), label, 0.9
 
     tagged = [at("The plan had failed", "CONTENT"), at("the minister", "SOURCE"), at("told", "CUE"),
               at("and it would fail again.", "CONTENT"), at("Officials were worried about the cost.", "CONTENT")]

@@ -33,15 +33,15 @@ def test_gold_spans_survive_bio_rows_and_decoding(tokenizer) -> None:  # type: i
     for span in (content, source, cue):
         tags = qt.bio(window["offsets"], [span])
         assert tags.count(1) == 1
-        assert [(s, e) for s, e in qt._decode(tags, window["offsets"])] == [span]
+        assert [(s, e) for s, e, _, _ in qt._decode(tags, window["offsets"])] == [span]
 
 
 def test_an_inside_tag_after_outside_opens_a_span_and_cut_words_are_widened() -> None:
     text = "unbelievable things"
     offsets = [None, (0, 2), (2, 6), (6, 12), (13, 19), None]
-    assert qt._decode([0, 0, 2, 2, 0, 0], offsets) == [(2, 12)]
+    assert qt._decode([0, 0, 2, 2, 0, 0], offsets) == [(2, 12, 2, 4)]
     assert qt._snap(text, (2, 6)) == (0, 12)
-    assert qt._decode([0, 1, 2, 1, 1, 0], offsets) == [(0, 6), (6, 12), (13, 19)]
+    assert [s[:2] for s in qt._decode([0, 1, 2, 1, 1, 0], offsets)] == [(0, 6), (6, 12), (13, 19)]
 
 
 class _MarkWord(torch.nn.Module):
@@ -65,7 +65,7 @@ def test_a_span_across_the_windows_of_a_long_paragraph_comes_back_whole(tokenize
     (word_id,) = tokenizer("said", add_special_tokens=False)["input_ids"]
     tagger = qt.Tagger(tokenizer, _MarkWord(word_id))
     spans = tagger.tag(text, [(0, len(text))])
-    assert [(s, e, label) for s, e, label in spans] == [(text.index(marked), text.index(marked) + len(marked),
+    assert [(s, e, label) for s, e, label, _ in spans] == [(text.index(marked), text.index(marked) + len(marked),
                                                          "CONTENT")]
 
 
@@ -83,9 +83,9 @@ def test_the_tagger_adds_an_attribution_only_where_the_layers_found_none(monkeyp
     text = ("Mr Watson said the plan had failed.\n\n"
             "The unions reckoned the talks would last all week.")
 
-    def at(piece: str, label: str) -> tuple[int, int, str]:
+    def at(piece: str, label: str) -> tuple[int, int, str, float]:
         start = text.index(piece)
-        return start, start + len(piece), label
+        return start, start + len(piece), label, 0.9
 
     tagged = [at("the plan had failed", "CONTENT"), at("said", "CUE"), at("Mr Watson", "SOURCE"),
               at("the talks would last all week", "CONTENT"), at("reckoned", "CUE"), at("The unions", "SOURCE")]
@@ -107,11 +107,25 @@ def test_refine_takes_the_tagged_edges_of_the_same_span_only() -> None:
     content = (text.index("that"), text.index(", according"))
     f = q.Found("indirect", [content], cue=(10, 14), source=(0, 9))
     better = (text.index("the plan"), text.index(", according"))
-    q._refine(text, [f], [(*better, "CONTENT"), (text.index("notes"), text.index("notes") + 5, "SOURCE")])
+    q._refine(text, [f], [(*better, "CONTENT", 0.9), (text.index("notes"), text.index("notes") + 5, "SOURCE", 0.9)])
     assert f.fragments == [better] and f.source == (0, 9)  # the source span shares no word: left alone
     unrelated = (text.index("badly"), text.index(", according"))
-    q._refine(text, [f], [(*unrelated, "CONTENT")])
+    q._refine(text, [f], [(*unrelated, "CONTENT", 0.9)])
     assert f.fragments == [better]
+
+
+def test_a_tagged_span_refines_only_the_attribution_it_fits_best() -> None:
+    """Nested attributions: the tagger marked the inner content; the outer one keeps its own."""
+    from storytrace.nlp import quotes as q
+
+    text = "At a meeting, Mr Watson told Mr Corbyn he could not carry on as leader, Labour sources said."
+    outer = q.Found("indirect", [(0, text.index(", Labour"))], cue=(text.index("said"), len(text) - 1),
+                    source=(text.index("Labour"), text.index(" said")))
+    inner = q.Found("indirect", [(text.index("he could"), text.index(", Labour"))], cue=(24, 28), source=(14, 23))
+    tagged = [(text.index("Mr Corbyn"), text.index(", Labour"), "CONTENT", 0.9)]
+    q._refine(text, [outer, inner], tagged)
+    assert outer.fragments == [(0, text.index(", Labour"))]
+    assert inner.fragments == [(text.index("Mr Corbyn"), text.index(", Labour"))]
 
 
 def test_asking_for_the_tagger_where_it_cannot_run_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
@@ -122,4 +136,5 @@ def test_asking_for_the_tagger_where_it_cannot_run_is_a_clear_error(monkeypatch:
 
     monkeypatch.setattr(qt, "unavailable", lambda: "the quotation tagger needs the 'embeddings' extra (torch missing)")
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "--no-progress", "analyze", "--quote-tagger"])
-    assert result.exit_code == 2 and "--quote-tagger: the quotation tagger needs the 'embeddings' extra" in result.output
+    assert result.exit_code == 2
+    assert "--quote-tagger: the quotation tagger needs the 'embeddings' extra" in result.output

@@ -57,12 +57,16 @@ def _name(extractor: Extractor) -> str:
 ANALYSIS_STAGES = ["entities", "quotes"]
 
 
-def _warm(_: int) -> None:
+def _warm(tagger: bool) -> None:
     from storytrace.nlp import load
     from storytrace.stages import ENTITY_EXCLUDE
 
     load(exclude=ENTITY_EXCLUDE)
     load()  # the parse layer's pipeline
+    if tagger:
+        from storytrace.nlp import quotetagger
+
+        quotetagger.current()
 
 
 def analysis_speed(texts: list[str], *, processes: int, tagger: bool = False) -> dict[str, float]:
@@ -83,7 +87,7 @@ def analysis_speed(texts: list[str], *, processes: int, tagger: bool = False) ->
     items = [(p.article, ANALYSIS_STAGES, {}) for p in prepared if isinstance(p, Prepared)]
     chunks = [items[i:i + 4] for i in range(0, len(items), 4)]
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        list(pool.map(_warm, range(processes)))
+        list(pool.map(_warm, [tagger] * processes))
         start = time.perf_counter()
         results = [r for batch in pool.map(run_stages, chunks, [settings] * len(chunks)) for r in batch]
         seconds = time.perf_counter() - start

@@ -150,7 +150,9 @@ RULE_CUES = True  # run the rule cue layer before the parse layer (the parse lay
 # (its attributions outside direct quotes, then the cue and parse layers on what it left); "last" (every other
 # layer, then the tagger's attributions where they found nothing); "refine" (the tagger's edges for contents and
 # sources the layers found). Chosen on the tune part of PolNeAR train (training/quotes/minilm.py evaluate).
-TAGGER_JOIN = "last"
+TAGGER_JOIN = "last+refine"
+TAGGER_MIN = 0.5  # under this confidence the tagger's attributions are dropped: on the tune part (epoch 1) those
+# between 0.4 and 0.5 were right 8 times in 27, under the ~0.3 an F1 near 0.6 needs
 
 
 @dataclass
@@ -904,8 +906,11 @@ def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, max(a[0], b[0]) - min(a[1], b[1]))
 
 
-def _tagged(text: str, paras: list[_Paragraph]) -> list[tuple[int, int, str]]:
-    """The span tagger's (start, end, label) spans of the paragraphs (``ModelError`` when it cannot run: asked
+Tagged = list[tuple[int, int, str, float]]  # (start, end, label, score) from quotetagger.spans
+
+
+def _tagged(text: str, paras: list[_Paragraph]) -> Tagged:
+    """The span tagger's (start, end, label, score) spans of the paragraphs (``ModelError`` when it cannot run: asked
     for, it is not silently left out)."""
     from storytrace.nlp import quotetagger
 
@@ -921,46 +926,53 @@ def _jaccard(text: str, a: tuple[int, int], b: tuple[int, int]) -> float:
     return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
-def _refine(text: str, found: list[Found], tagged: list[tuple[int, int, str]]) -> None:
+def _refine(text: str, found: list[Found], tagged: Tagged) -> None:
     """Take the tagger's edges for a content or source the other layers found: the tagged span of that role
-    sharing the most words with it, when they share at least half (so it is the same span, better cut)."""
-    for f in found:
+    sharing the most words with it, when they share at least half (so it is the same span, better cut). A tagged
+    span goes to one attribution only, the one it fits best: nested attributions ("At a meeting, Mr Watson told
+    Mr Corbyn he could not carry on, sources said") keep their outer content when the tagger marked the inner."""
+    offers: dict[tuple[str, tuple[int, int]], tuple[float, int]] = {}  # tagged span -> (best fit, attribution)
+    for k, f in enumerate(found):
         if f.kind == "direct":
             continue
         roles = [("SOURCE", f.source)] + ([("CONTENT", f.fragments[0])] if len(f.fragments) == 1 else [])
         for label, span in roles:
             if span is None:
                 continue
-            best = max(((_jaccard(text, span, (s, e)), (s, e)) for s, e, lab in tagged
+            best = max(((_jaccard(text, span, (s, e)), (s, e)) for s, e, lab, _ in tagged
                         if lab == label and s < span[1] and span[0] < e), default=None)
-            if best is None or best[0] < 0.5 or best[1] == span:
-                continue
-            if label == "SOURCE":
-                f.source = best[1]
-            else:
-                f.fragments = [best[1]]
+            if best is not None and best[0] >= 0.5 and best[0] > offers.get((label, best[1]), (0.0, -1))[0]:
+                offers[(label, best[1])] = (best[0], k)
+    for (label, span), (_, k) in offers.items():
+        if label == "SOURCE":
+            found[k].source = span
+        else:
+            found[k].fragments = [span]
 
 
 def _tagger_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int]],
-                  tagged: list[tuple[int, int, str]]) -> list[Found]:
+                  tagged: Tagged) -> list[Found]:
     """Attributions assembled from the span tagger's CONTENT, CUE and SOURCE spans outside ``taken``.
 
     Each content joins the nearest cue of its paragraph (contents sharing a cue are one attribution's
     fragments: ``“A,” he said, “B”``), and the cue the nearest source of its paragraph that is no content.
     A content with no cue in its paragraph is dropped: the tagger's contents alone are not attributions.
+    The confidence is the tagger's: the lower of its content and cue scores, less a tenth without a source;
+    under ``TAGGER_MIN`` the attribution is dropped.
     """
     index = _Spans(taken)
     starts = [p.start for p in paras]
-    by_para: dict[int, list[tuple[int, int, str]]] = {}
-    for s, e, label in tagged:
+    by_para: dict[int, list[tuple[int, int, str, float]]] = {}
+    for s, e, label, score in tagged:
         if not index.overlaps((s, e)):
-            by_para.setdefault(bisect_right(starts, s) - 1, []).append((s, e, label))
+            by_para.setdefault(bisect_right(starts, s) - 1, []).append((s, e, label, score))
     out: list[Found] = []
     for k, mine in sorted(by_para.items()):
         para = paras[k]
-        contents = [(s, e) for s, e, label in mine if label == "CONTENT"]
-        cues = [(s, e) for s, e, label in mine if label == "CUE"]
-        sources = [(s, e) for s, e, label in mine if label == "SOURCE"]
+        scores = {(s, e, label): score for s, e, label, score in mine}
+        contents = [(s, e) for s, e, label, _ in mine if label == "CONTENT"]
+        cues = [(s, e) for s, e, label, _ in mine if label == "CUE"]
+        sources = [(s, e) for s, e, label, _ in mine if label == "SOURCE"]
         if not contents or not cues:
             continue
         by_cue: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -974,8 +986,12 @@ def _tagger_layer(text: str, paras: list[_Paragraph], taken: list[tuple[int, int
             kind = "partial" if any(marks) else "indirect"
             if all(marks) and all(text[f[0]] in _OPEN_MARKS + _STRAIGHT for f in fragments):
                 kind = "direct"
+            content_score = sum(scores[(*f, "CONTENT")] for f in fragments) / len(fragments)
+            confidence = min(content_score, scores[(*cue, "CUE")]) - (0 if source else 0.1)
+            if confidence < TAGGER_MIN:
+                continue
             out.append(Found(kind, sorted(fragments), cue=cue, cue_lemma=_cue_lemma(text[cue[0]:cue[1]]),
-                             source=source, confidence=0.6 if source else 0.45,
+                             source=source, confidence=round(confidence, 3),
                              via="source" if source else "", notes={"tagger": True}))
     return out
 

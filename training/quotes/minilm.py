@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import math
 import random
@@ -46,6 +47,7 @@ RUNS = REPO / "training" / "runs" / "quotes"
 DATA = REPO.parent / "shared" / "data"
 DEST = REPO / "storytrace" / "resources" / "quotes" / quotetagger.NAME
 SEED = 13
+VERSION = "1.0.0"  # of the package: a retrained tagger is a new version (and a new stage fingerprint)
 
 
 def examples(articles: Any, tokenizer: Any) -> list[dict[str, list[int]]]:
@@ -135,20 +137,49 @@ def train(name: str, data: Path, *, epochs: int, limit: int | None, batch_size: 
     return out
 
 
+def data_hash(data: Path) -> str:
+    """SHA-256 over the training articles' names, texts and annotations (what the tagger learnt from)."""
+    digest = hashlib.sha256()
+    for article in load_split(data / "polnear", "train", fold=TUNE, rest=True):
+        digest.update(json.dumps([article.name, article.text, [
+            [[(x.start, x.end) for x in att.content], [(x.start, x.end) for x in att.cue],
+             [(x.start, x.end) for x in att.source or ()]] for att in article.attributions]]).encode())
+    return digest.hexdigest()
+
+
+def package(checkpoint: Path, data: Path) -> None:
+    """The checkpoint's trained weights into the package folder, with how it was made and scored."""
+    meta = json.loads((checkpoint / "meta.json").read_text(encoding="utf-8"))
+    scores = checkpoint / "tune_scores.json"
+    meta.update({
+        "version": VERSION,
+        "trained_on": f"PolNeAR train without every sixth article ({meta.get('articles')} articles, "
+                      f"{meta.get('windows')} windows)",
+        "data_sha256": data_hash(data),
+        "recipe": f"python training/quotes/minilm.py train --epochs {meta.get('epoch', 0) + 1} (seed {SEED})",
+        "tune_scores": json.loads(scores.read_text(encoding="utf-8")) if scores.is_file() else None,
+    })
+    quotetagger.Tagger.load_dir(checkpoint).save(DEST, meta=meta)
+
+
 def evaluate(run: Path, modes: list[str], data: Path, *, limit: int | None) -> dict[str, Any]:
     """Score the quotation finder on the tune part of train, once per way of joining the tagger."""
     from storytrace.bench import quotes as bench
     from storytrace.nlp import quotes
 
     figures: dict[str, Any] = {}
+    scores = run / "tune_scores.json"
+    if scores.is_file():
+        figures = json.loads(scores.read_text(encoding="utf-8"))
     quotetagger.OVERRIDE = run
     try:
         for mode in modes:
             quotes.TAGGER_JOIN = mode
             result = bench.run(data / "polnear", split="train", fold=TUNE, limit=limit, speed=False,
                                extractor=functools.partial(quotes.extract, tagger=mode != "off"))
-            figures[mode] = _headline(result)
+            figures[mode] = {**_headline(result), "tagger_min": quotes.TAGGER_MIN}
             print(mode, json.dumps(figures[mode]), flush=True)
+            scores.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     finally:
         quotetagger.OVERRIDE = None
         quotetagger.load.cache_clear()
@@ -190,8 +221,7 @@ def main() -> None:
     if args.step == "evaluate":
         evaluate(checkpoint, args.modes.split(","), args.data, limit=args.limit)
     else:
-        quotetagger.Tagger.load_dir(checkpoint).save(DEST, meta=json.loads(
-            (checkpoint / "meta.json").read_text(encoding="utf-8")))
+        package(checkpoint, args.data)
         print("packaged", DEST, flush=True)
 
 
