@@ -151,7 +151,7 @@ RULE_CUES = True  # run the rule cue layer before the parse layer (the parse lay
 # layer, then the tagger's attributions where they found nothing); "refine" (the tagger's edges for contents and
 # sources the layers found). Chosen on the tune part of PolNeAR train (training/quotes/minilm.py evaluate).
 TAGGER_JOIN = "last+refine"
-TAGGER_MIN = 0.5  # under this confidence the tagger's attributions are dropped: on the tune part (epoch 1) those
+TAGGER_MIN = 0.5  # under this confidence the tagger's attributions are dropped: on the tune part (2 epochs) those
 # between 0.4 and 0.5 were right 8 times in 27, under the ~0.3 an F1 near 0.6 needs
 
 
