@@ -96,6 +96,12 @@ def analysis_speed(texts: list[str], *, processes: int, tagger: bool = False) ->
             "articles_per_second": round(len(items) / seconds, 1), "stage_errors": failed}
 
 
+def tagger_requested() -> bool:
+    """Whether the ``STORYTRACE_BENCH_QUOTE_TAGGER`` environment variable asks benchmarks that find quotations to
+    run them as ``analyze --quote-tagger`` does."""
+    return os.environ.get("STORYTRACE_BENCH_QUOTE_TAGGER", "") not in ("", "0")
+
+
 def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = None,
         fold: tuple[int, int] | None = None, extractor: Extractor | None = None,
         speed: bool = True, tagger: bool | None = None) -> dict[str, Any]:
@@ -108,7 +114,7 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = No
     tagger joined, as ``analyze --quote-tagger`` does.
     """
     if tagger is None:
-        tagger = os.environ.get("STORYTRACE_BENCH_QUOTE_TAGGER", "") not in ("", "0")
+        tagger = tagger_requested()
     if extractor is None:
         name, extractor = default_extractor()
         if tagger:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from storytrace.analyze import stance_model
+from storytrace.bench.quotes import tagger_requested
 from storytrace.errors import BenchmarkError
 from storytrace.ingest.pipeline import Prepared, prepare
 from storytrace.model import RawDocument
@@ -90,7 +91,8 @@ def _locate(name: str, data: Path) -> Path:
 def run(data: Path, *, split: str = "dev", limit: int | None = None, embeddings: bool | None = None) -> dict[str, Any]:
     """Score article-level stances on the labelled set; ``split`` is seeds, unseen, dev or all. ``embeddings``
     (default: the ``STORYTRACE_BENCH_STANCE_EMBEDDINGS`` environment variable) turns on
-    ``Settings.stance_embeddings``; it needs the ``embeddings`` extra."""
+    ``Settings.stance_embeddings``; it needs the ``embeddings`` extra. ``STORYTRACE_BENCH_QUOTE_TAGGER=1`` finds
+    the quotations with the MiniLM span tagger joined (``Settings.quote_tagger``)."""
     if split not in SPLITS:
         raise BenchmarkError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     if embeddings is None:
@@ -100,7 +102,7 @@ def run(data: Path, *, split: str = "dev", limit: int | None = None, embeddings:
     wanted = [r for r in labels() if _selected(r["split"], split)]
     articles = list(dict.fromkeys(r["article"] for r in wanted))[:limit]
     wanted = [r for r in wanted if r["article"] in articles]
-    settings = Settings(stance_embeddings=embeddings)
+    settings = Settings(stance_embeddings=embeddings, quote_tagger=tagger_requested())
     predicted: dict[str, list[dict[str, Any]]] = {}
     for name in articles:
         path = _locate(name, data)
@@ -137,6 +139,7 @@ def run(data: Path, *, split: str = "dev", limit: int | None = None, embeddings:
                      "gold": gold_counts[c]} for c in CLASSES if gold_counts[c] or pred_counts[c]}
     total = len(wanted)
     return {"split": split, "articles": len(articles), "labels": total, "stance_embeddings": embeddings,
+            "quote_tagger": settings.quote_tagger,
             "accuracy": round(sum(correct.values()) / total, 4) if total else None,
             "found": matched_pairs, "per_class": per_class, "unlabelled_system_pairs": unlabelled,
             "errors": errors}
