@@ -419,6 +419,12 @@ def test_the_frame_filter_recipe_runs_on_a_train_slice(tmp_path: Path) -> None:
     assert "logit_p" in model["weights"]
 
 
+def _tag(text: str, piece: str, label: str, score: float = 0.9) -> tuple[int, int, str, float]:
+    """A span tagger's (start, end, label, score) span over ``piece``."""
+    start = text.index(piece)
+    return start, start + len(piece), label, score
+
+
 def test_tagger_spans_become_attributions_joined_to_the_nearest_cue() -> None:
     """The tagger layer's assembly: contents join the nearest cue of their paragraph (two around one cue are one
     attribution's fragments), the cue the nearest source; a content with no cue in its paragraph is dropped."""
@@ -427,12 +433,9 @@ def test_tagger_spans_become_attributions_joined_to_the_nearest_cue() -> None:
     text = ("The plan had failed, the minister told reporters, and it would fail again.\n\n"
             "Officials were worried about the cost.")
 
-    def at(piece: str, label: str) -> tuple[int, int, str, float]:
-        start = text.index(piece)
-        return start, start + len(piece), label, 0.9
-
-    tagged = [at("The plan had failed", "CONTENT"), at("the minister", "SOURCE"), at("told", "CUE"),
-              at("and it would fail again.", "CONTENT"), at("Officials were worried about the cost.", "CONTENT")]
+    tagged = [_tag(text, "The plan had failed", "CONTENT"), _tag(text, "the minister", "SOURCE"),
+              _tag(text, "told", "CUE"), _tag(text, "and it would fail again.", "CONTENT"),
+              _tag(text, "Officials were worried about the cost.", "CONTENT")]
     paras = [q._Paragraph(text, s, e, open_at_start=False) for s, e in q.paragraphs(text)]
     found = q._tagger_layer(text, paras, [], tagged)
     assert len(found) == 1
@@ -443,6 +446,69 @@ def test_tagger_spans_become_attributions_joined_to_the_nearest_cue() -> None:
     assert f.kind == "indirect"
     # spans inside what another layer took are left alone
     assert q._tagger_layer(text, paras, [(0, 50)], tagged) == []
+
+
+def test_the_tagger_adds_an_attribution_only_where_the_layers_found_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    from storytrace.nlp import quotes as q
+    from storytrace.nlp import quotetagger
+
+    text = ("Mr Watson said the plan had failed.\n\n"
+            "The unions reckoned the talks would last all week.")
+
+    tagged = [_tag(text, "the plan had failed", "CONTENT"), _tag(text, "said", "CUE"),
+              _tag(text, "Mr Watson", "SOURCE"), _tag(text, "the talks would last all week", "CONTENT"),
+              _tag(text, "reckoned", "CUE"), _tag(text, "The unions", "SOURCE")]
+    monkeypatch.setattr(quotetagger, "spans", lambda _text, _paras: tagged)
+    monkeypatch.setattr(q, "TAGGER_JOIN", "last")
+    plain = q.find_in_text(text, tagger=False)
+    joined = q.find_in_text(text, tagger=True)
+    assert not any(f.notes.get("tagger") for f in plain)
+    added = [f for f in joined if f.notes.get("tagger")]
+    assert [(text[f.fragments[0][0]:f.fragments[0][1]], f.cue_lemma) for f in added] == [
+        ("the talks would last all week", "reckoned")]  # a verb outside the lexicon keeps its form
+    assert len(joined) == len(plain) + 1  # Watson's attribution came from the rules, once
+
+
+def test_refine_takes_the_tagged_edges_of_the_same_span_only() -> None:
+    from storytrace.nlp import quotes as q
+
+    text = "Officials said on Monday that the plan had failed badly, according to notes."
+    content = (text.index("that"), text.index(", according"))
+    f = q.Found("indirect", [content], cue=(10, 14), source=(0, 9))
+    better = (text.index("the plan"), text.index(", according"))
+    q._refine(text, [f], [(*better, "CONTENT", 0.9), (text.index("notes"), text.index("notes") + 5, "SOURCE", 0.9)])
+    assert f.fragments == [better] and f.source == (0, 9)  # the source span shares no word: left alone
+    unrelated = (text.index("badly"), text.index(", according"))
+    q._refine(text, [f], [(*unrelated, "CONTENT", 0.9)])
+    assert f.fragments == [better]
+
+
+def test_a_tagged_span_refines_only_the_attribution_it_fits_best() -> None:
+    """Nested attributions: the tagger marked the inner content; the outer one keeps its own."""
+    from storytrace.nlp import quotes as q
+
+    text = "At a meeting, Mr Watson told Mr Corbyn he could not carry on as leader, Labour sources said."
+    outer = q.Found("indirect", [(0, text.index(", Labour"))], cue=(text.index("said"), len(text) - 1),
+                    source=(text.index("Labour"), text.index(" said")))
+    inner = q.Found("indirect", [(text.index("he could"), text.index(", Labour"))], cue=(24, 28), source=(14, 23))
+    tagged = [(text.index("Mr Corbyn"), text.index(", Labour"), "CONTENT", 0.9)]
+    q._refine(text, [outer, inner], tagged)
+    assert outer.fragments == [(0, text.index(", Labour"))]
+    assert inner.fragments == [(text.index("Mr Corbyn"), text.index(", Labour"))]
+
+
+def test_asking_for_the_tagger_where_it_cannot_run_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storytrace.cli import main
+    from storytrace.nlp import quotetagger
+
+    why = "the quotation tagger needs the 'embeddings' extra (torch missing)"
+    monkeypatch.setattr(quotetagger, "unavailable", lambda: why)
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "s.db"), "--no-progress", "analyze", "--quote-tagger"])
+    assert result.exit_code == 2
+    assert "--quote-tagger: the quotation tagger needs the 'embeddings' extra" in result.output
 
 
 def test_two_apostrophes_are_double_quote_marks_offsets_kept() -> None:
