@@ -74,3 +74,10 @@ def test_no_package_means_no_tagger_and_a_foreign_base_is_refused(tmp_path: Path
     (tmp_path / "meta.json").write_text(json.dumps({"base_sha256": "0" * 64}))
     with pytest.raises(ModelError, match="retrain it"):
         qt.load.__wrapped__(str(tmp_path))
+
+
+def test_a_damaged_package_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "meta.json").write_text(json.dumps({"base_sha256": qt.base_hash()}))
+    (tmp_path / "tagger.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ModelError, match="could not be read"):
+        qt.load.__wrapped__(str(tmp_path))

