@@ -595,6 +595,7 @@ def find_in_text(text: str, *, parse: bool = True, tagger: bool = False) -> list
 
     ``parse=False`` skips the parse layer (rules only: several times faster, lower recall on indirect
     and non-speech attributions); so does a missing model, which the ``entities`` stage reports.
+    ``tagger=True`` joins the MiniLM span tagger's spans as ``TAGGER_JOIN`` says (``ModelError`` if it cannot run).
     """
     found: list[Found] = []
     paras: list[_Paragraph] = []
@@ -688,7 +689,7 @@ def find_in_text(text: str, *, parse: bool = True, tagger: bool = False) -> list
     del open_quote
     _merge_interrupted(text, found, paras)
     taken = list(direct_spans)
-    join = TAGGER_JOIN.split("+") if tagger and parse else []
+    join = TAGGER_JOIN.split("+") if tagger else []
     tagged = _tagged(text, paras) if join else []
     if "first" in join:
         mine = _tagger_layer(text, paras, direct_spans, tagged)
