@@ -327,7 +327,8 @@ STAGES: dict[str, Stage] = {
         Stage("entities", "3", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
               unavailable=_nlp_unavailable, fingerprint=lambda settings: f"model={_model_version()}"),
         Stage("quotes", "10", quotes, "quotations (direct, partial, indirect) with cue, source and speaker "
-              "(rules, then a parse layer whose frames a learned filter keeps or drops)",
+              "(rules, then a parse layer whose frames a learned filter keeps or drops; with --quote-tagger, "
+              "a MiniLM span tagger's too)",
               fingerprint=_parse_fingerprint),
         Stage("dates", "2", dates, "publication date (given, dateline or inferred) and TIMEX3 time expressions"),
         _embedding_stage(),
