@@ -97,6 +97,24 @@ def test_quotes_command_rows_carry_offsets_into_the_raw_text(run):
     assert rows[0]["article_id"][:8] in table
 
 
+def test_quote_tagger_option_reruns_the_quotes_stage_and_keeps_raw_offsets(run):
+    from storytrace.nlp import quotetagger
+
+    if (why := quotetagger.unavailable()) is not None:
+        pytest.skip(why)
+    run("ingest", str(EXAMPLES))
+    run("analyze", "--stage", "quotes")
+    plain = [json.loads(line) for line in run("quotes", "--format", "jsonl").splitlines()]
+    assert "quotes: 5 done" in run("analyze", "--stage", "quotes", "--quote-tagger")  # its settings changed
+    tagged = [json.loads(line) for line in run("quotes", "--format", "jsonl").splitlines()]
+    assert len(tagged) > len(plain)
+    raw = {a: json.loads(run("show", a, "--format", "json"))["raw_text"] for a in {r["article_id"] for r in tagged}}
+    for r in tagged:
+        assert raw[r["article_id"]][r["content_start"]:r["content_end"]] == r["content"]
+        assert 0 <= r["confidence"] <= 1
+    assert "5 already up to date" in run("analyze", "--stage", "quotes", "--quote-tagger")
+
+
 def test_variants_and_duplicates_commands(run):
     run("ingest", str(EXAMPLES))
     assert "run 'storytrace analyze' first" in run("quotes", "--variants", code=1)
