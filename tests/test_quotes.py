@@ -481,6 +481,16 @@ def test_refine_takes_the_tagged_edges_of_the_same_span_only() -> None:
     unrelated = (text.index("badly"), text.index(", according"))
     q._refine(text, [f], [(*unrelated, "CONTENT", 0.9)])
     assert f.fragments == [better]
+    # a direct quote keeps its quoted words; its source takes the tagged edges only when asked to
+    text = "“We will fight on,” said the Unite boss Len McCluskey."
+    content = (0, text.index(" said"))
+    d = q.Found("direct", [content], cue=(text.index("said"), text.index("said") + 4),
+                source=(text.index("Unite"), len(text) - 1))
+    tagged = [(text.index("the Unite"), len(text) - 1, "SOURCE", 0.9), (1, text.index(",”"), "CONTENT", 0.9)]
+    q._refine(text, [d], tagged)
+    assert d.source == (text.index("Unite"), len(text) - 1)
+    q._refine(text, [d], tagged, direct_sources=True)
+    assert d.source == (text.index("the Unite"), len(text) - 1) and d.fragments == [content]
 
 
 def test_a_tagged_span_refines_only_the_attribution_it_fits_best() -> None:

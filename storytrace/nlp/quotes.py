@@ -149,8 +149,9 @@ RULE_CUES = True  # run the rule cue layer before the parse layer (the parse lay
 # How the span tagger (``quotetagger``, when ``extract(tagger=True)``) joins the layers, "+"-separated: "first"
 # (its attributions outside direct quotes, then the cue and parse layers on what it left); "last" (every other
 # layer, then the tagger's attributions where they found nothing); "refine" (the tagger's edges for contents and
-# sources the layers found). Chosen on the tune part of PolNeAR train (training/quotes/minilm.py evaluate).
-TAGGER_JOIN = "last+refine"
+# sources the layers found); "direct" (with refine: for direct quotes' sources too, their contents stay the layers').
+# Chosen on the tune part of PolNeAR train (training/quotes/minilm.py evaluate; docs/benchmarks.md, session 12).
+TAGGER_JOIN = "last+refine+direct"
 TAGGER_MIN = 0.5  # under this confidence the tagger's attributions are dropped: on the tune part (2 epochs) those
 # between 0.4 and 0.5 were right 8 times in 27, under the ~0.3 an F1 near 0.6 needs
 
@@ -724,7 +725,7 @@ def find_in_text(text: str, *, parse: bool = True, tagger: bool = False) -> list
         _relative_opener(text, f)
         kept.append(f)
     if "refine" in join:
-        _refine(text, kept, tagged)
+        _refine(text, kept, tagged, direct_sources="direct" in join)
     kept.sort(key=lambda f: f.start)
     return kept
 
@@ -927,16 +928,17 @@ def _jaccard(text: str, a: tuple[int, int], b: tuple[int, int]) -> float:
     return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
-def _refine(text: str, found: list[Found], tagged: Tagged) -> None:
+def _refine(text: str, found: list[Found], tagged: Tagged, *, direct_sources: bool = False) -> None:
     """Take the tagger's edges for a content or source the other layers found: the tagged span of that role
     sharing the most words with it, when they share at least half (so it is the same span, better cut). A tagged
     span goes to one attribution only, the one it fits best: nested attributions ("At a meeting, Mr Watson told
     Mr Corbyn he could not carry on, sources said") keep their outer content when the tagger marked the inner."""
     offers: dict[tuple[str, tuple[int, int]], tuple[float, int]] = {}  # tagged span -> (best fit, attribution)
     for k, f in enumerate(found):
-        if f.kind == "direct":
+        if f.kind == "direct" and not direct_sources:
             continue
-        roles = [("SOURCE", f.source)] + ([("CONTENT", f.fragments[0])] if len(f.fragments) == 1 else [])
+        roles = [("SOURCE", f.source)] + ([("CONTENT", f.fragments[0])] if len(f.fragments) == 1
+                                          and f.kind != "direct" else [])
         for label, span in roles:
             if span is None:
                 continue
