@@ -28,33 +28,23 @@ anyway.
 
 from __future__ import annotations
 
-import gc
 import signal
+import sys
 import threading
+from collections.abc import Callable
 from types import FrameType, TracebackType
 
 from storytrace.errors import ItemTimeLimitError
 
 # After the first signal, fire again this often, in case the item's code caught the error and went on.
 _REPEAT_SECONDS = 1.0
-# A signal that lands where its error would be swallowed (a gc callback, a finalizer) fires again this soon.
+# A signal whose error was swallowed (raised in a gc callback, a finalizer, a weakref callback) fires again this soon.
 _RETRY_SECONDS = 0.01
 # The wall-time backstop, as a multiple of the CPU-time limit: far enough that only an item that is not
 # working (waiting) meets it first, even at load 10 and low priority.
 WALL_FACTOR = 10.0
 _TIMERS = ((signal.ITIMER_PROF, signal.SIGPROF), (signal.ITIMER_REAL, signal.SIGALRM)) \
     if hasattr(signal, "setitimer") else ()
-
-
-def _swallowed_there(frame: FrameType | None) -> bool:
-    """Whether an exception raised in ``frame`` would be swallowed: inside a garbage-collector callback (a test tool
-    such as hypothesis registers one) or a finalizer, Python reports it as unraisable and goes on."""
-    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
-    while frame is not None:
-        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
-            return True
-        frame = frame.f_back
-    return False
 
 
 def available() -> bool:
@@ -78,6 +68,7 @@ class time_limit:  # noqa: N801 - used as a context manager, like contextlib's
         self.fired = False
         self._wall = False  # which timer fired: the wall-time backstop or the CPU-time limit
         self._previous: dict[int, object] = {}
+        self._previous_hook: Callable[[sys.UnraisableHookArgs], object] | None = None
 
     def _error(self) -> ItemTimeLimitError:
         how = (f"ran {self.seconds * WALL_FACTOR:g} s of wall time without finishing (a wait, not work; the "
@@ -91,18 +82,23 @@ class time_limit:  # noqa: N801 - used as a context manager, like contextlib's
         if self.armed:  # a signal that lands while the block is being left is ignored
             self.fired = True
             self._wall = self._wall or signum == signal.SIGALRM
-            if _swallowed_there(frame):
-                # raised here it would be printed as "unraisable" and lost: fire again as soon as that code returns
-                timer = signal.ITIMER_REAL if signum == signal.SIGALRM else signal.ITIMER_PROF
-                signal.setitimer(timer, _RETRY_SECONDS, _REPEAT_SECONDS)
-                return
             raise self._error()
+
+    def _on_unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
+        """Our error raised where Python cannot pass it on (a garbage-collector callback, a finalizer, a weakref
+        callback: it reports it as "unraisable" and goes on) is not lost: the timer fires again as soon as that
+        code has returned. Anything else goes to the hook that was there before."""
+        if self.armed and isinstance(unraisable.exc_value, ItemTimeLimitError):
+            signal.setitimer(signal.ITIMER_REAL if self._wall else signal.ITIMER_PROF, _RETRY_SECONDS, _REPEAT_SECONDS)
+            return
+        (self._previous_hook or sys.__unraisablehook__)(unraisable)
 
     def __enter__(self) -> time_limit:
         if self.seconds <= 0 or not available():
             return self
         for _timer, signum in _TIMERS:
             self._previous[signum] = signal.signal(signum, self._on_signal)
+        self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._on_unraisable
         self.armed = True
         signal.setitimer(signal.ITIMER_PROF, self.seconds, _REPEAT_SECONDS)
         signal.setitimer(signal.ITIMER_REAL, self.seconds * WALL_FACTOR, _REPEAT_SECONDS)
@@ -118,6 +114,7 @@ class time_limit:  # noqa: N801 - used as a context manager, like contextlib's
             previous = self._previous.pop(signum)
             # None: the previous handler was not set from Python; the default is the closest we can restore.
             signal.signal(signum, signal.SIG_DFL if previous is None else previous)  # type: ignore[arg-type]
+        sys.unraisablehook, self._previous_hook = self._previous_hook or sys.__unraisablehook__, None
         if self.fired and not isinstance(exc, ItemTimeLimitError):
             # The block caught the error and finished (or failed some other way): its result may be partial.
             raise self._error() from exc

@@ -12,6 +12,7 @@ import gc
 import signal
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,24 @@ def test_a_limit_met_inside_a_gc_callback_fires_again_where_it_can_be_raised():
                 _spin_forever()
     finally:
         gc.callbacks.remove(busy_callback)
+
+
+def test_a_limit_met_inside_a_weakref_callback_fires_again_where_it_can_be_raised():
+    """The same for a weakref callback (a WeakKeyDictionary dropping a dead key: a CI dry run met it while ingest
+    prepared a document): its error would be unraisable too, so the limit fires again once the callback returns."""
+    class Key:
+        pass
+
+    def busy_callback(_ref: weakref.ref) -> None:
+        _spin_for(0.3)
+
+    key = Key()
+    ref = weakref.ref(key, busy_callback)
+    with pytest.raises(ItemTimeLimitError, match=r"dropping (took longer than 0.05 s of CPU|ran 0.5 s of wall)"):
+        with time_limit(0.05, "dropping"):
+            del key  # the callback runs now, and spends the limit
+            _spin_forever()
+    assert ref() is None
 
 
 def _spin_for(seconds: float) -> None:
