@@ -47,7 +47,7 @@ RUNS = REPO / "training" / "runs" / "quotes"
 DATA = REPO.parent / "shared" / "data"
 DEST = REPO / "storytrace" / "resources" / "quotes" / quotetagger.NAME
 SEED = 13
-VERSION = "1.0.0"  # of the package: a retrained tagger is a new version (and a new stage fingerprint)
+VERSION = "1.1.0"  # of the package: a retrained tagger is a new version (and a new stage fingerprint)
 
 
 def examples(articles: Any, tokenizer: Any) -> list[dict[str, list[int]]]:
