@@ -118,12 +118,13 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = No
     if extractor is None:
         name, extractor = default_extractor()
         if tagger:
+            from storytrace.nlp import quotes as quotes_module
             from storytrace.nlp import quotetagger
 
             if (why := quotetagger.unavailable()) is not None:
                 raise ModelError(why)
             extractor = functools.partial(extractor, tagger=True)
-            name += f" + {quotetagger.version()} ({importlib.import_module('storytrace.nlp.quotes').TAGGER_JOIN})"
+            name += f" + {quotetagger.version()} ({quotes_module.TAGGER_JOIN})"
     else:
         name = _name(extractor)
     articles = load_split(data, split, limit=limit, fold=fold)

