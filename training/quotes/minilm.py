@@ -91,13 +91,13 @@ def collate(batch: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
 
 
 def train(name: str, data: Path, *, epochs: int, limit: int | None, batch_size: int, lr: float,
-          threads: int) -> Path:
+          threads: int, layers: int | None = None) -> Path:
     import torch
 
     torch.manual_seed(SEED)
     torch.set_num_threads(threads)
     rng = random.Random(SEED)
-    tagger = quotetagger.Tagger.from_base()
+    tagger = quotetagger.Tagger.from_base(layers)
     articles = load_split(data / "polnear", "train", fold=TUNE, rest=True, limit=limit)
     items = examples(articles, tagger.tokenizer)
     pieces = sum(len(x["input_ids"]) for x in items)
@@ -132,7 +132,8 @@ def train(name: str, data: Path, *, epochs: int, limit: int | None, batch_size: 
                 print(f"epoch {epoch} step {step}/{steps} loss {total / seen:.4f} "
                       f"{time.time() - t0:.0f}s", flush=True)
         tagger.save(out / f"epoch{epoch}", meta={"epoch": epoch, "steps": step, "train_loss": total / max(1, seen),
-                                                 "articles": len(articles), "windows": len(items)})
+                                                 "articles": len(articles), "windows": len(items),
+                                                 "epochs": epochs, "lr": lr, "batch_size": batch_size})
         print(f"saved {out / f'epoch{epoch}'}", flush=True)
     return out
 
@@ -156,7 +157,9 @@ def package(checkpoint: Path, data: Path) -> None:
         "trained_on": f"PolNeAR train without every sixth article ({meta.get('articles')} articles, "
                       f"{meta.get('windows')} windows)",
         "data_sha256": data_hash(data),
-        "recipe": f"python training/quotes/minilm.py train --epochs {meta.get('epoch', 0) + 1} (seed {SEED})",
+        "recipe": f"python training/quotes/minilm.py train --epochs {meta.get('epochs', meta.get('epoch', 0) + 1)} "
+                  f"--lr {meta.get('lr', 5e-5)} --batch-size {meta.get('batch_size', 16)} --layers {meta['layers']}"
+                  f" (seed {SEED}; checkpoint epoch{meta.get('epoch', 0)})",
         "tune_scores": json.loads(scores.read_text(encoding="utf-8")) if scores.is_file() else None,
     })
     quotetagger.Tagger.load_dir(checkpoint).save(DEST, meta=meta)
@@ -209,13 +212,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--layers", type=int, default=None, help="keep the lower N of MiniLM's 6 layers")
     parser.add_argument("--limit", type=int, default=None, help="the first N articles only (a quick check)")
     parser.add_argument("--modes", default="off,last,last+refine,last+refine+direct,first")
     args = parser.parse_args()
     run = RUNS / args.name
     if args.step == "train":
         train(args.name, args.data, epochs=args.epochs, limit=args.limit, batch_size=args.batch_size, lr=args.lr,
-              threads=args.threads)
+              threads=args.threads, layers=args.layers)
         return
     checkpoint = run / (args.checkpoint or sorted(p.name for p in run.glob("epoch*"))[-1])
     if args.step == "evaluate":
