@@ -541,6 +541,23 @@ def test_two_apostrophes_are_double_quote_marks_offsets_kept() -> None:
     assert any(q.kind == "partial" and "''activating his personal network.''" in q.content.text for q in quotes)
 
 
+def test_a_curly_mark_turned_the_wrong_way_still_closes_or_opens_its_quote() -> None:
+    # PolNeAR (Politico) copy: the closing mark typed as an opening one
+    from storytrace.nlp.quotes import turn_marks
+
+    text = ("Candidates have found ways to make money.\n\n"
+            "“It's unusual,“ said Larry Noble, an attorney with the Campaign Legal Center. “It's a hard thing.”\n\n"
+            "Mr. Brown said ”the pastor was busy.”\n")
+    marked = turn_marks(text)
+    assert len(marked) == len(text) and marked.count("“") == marked.count("”") == 3
+    assert turn_marks("He said “yes” and “no.”") == "He said “yes” and “no.”"
+    quotes = extract(text)
+    noble = next(q for q in quotes if q.speaker == "Larry Noble")
+    assert noble.kind == "direct"
+    assert [s.text for s in noble.content_spans] == ["“It's unusual,“", "“It's a hard thing.”"]
+    assert any(q.content.text == "”the pastor was busy.”" for q in quotes)
+
+
 def test_speaker_lines_of_headlines_and_transcripts_but_not_datelines_or_labels() -> None:
     text = ("Bernie Sanders: I’m Not Much Of A Socialist Compared To Eisenhower\n\n"
             "WASHINGTON: The senator spoke on Sunday.\n\n"

@@ -1551,10 +1551,23 @@ def curl_double_apostrophes(text: str) -> str:
     return "".join(out)
 
 
+# A curly mark turned the wrong way (a typo that survives copy editing): an opening mark after the words it closes
+# (`unusual,“ said Larry Noble`) or a closing one before the words it opens (`said ”It was`).
+_TURNED_OPENING = re.compile(r"(?<=[\w,.!?…—-])“(?=\s|$)")
+_TURNED_CLOSING = re.compile(r"(?:(?<=\s)|^)”(?=\w)")
+
+
+def turn_marks(text: str) -> str:
+    """Curly double marks turned the wrong way set right, offsets kept (one character for one)."""
+    if "“" not in text and "”" not in text:
+        return text
+    return _TURNED_CLOSING.sub("“", _TURNED_OPENING.sub("”", text))
+
+
 def extract(text: str, article_id: str = "", *, parse: bool = True, tagger: bool = False) -> list[Quote]:
     """Return every quotation of ``text`` with cue, source mention and resolved speaker; ``tagger`` joins the
     MiniLM span tagger's attributions to the layers' (``TAGGER_JOIN``; needs the ``embeddings`` extra)."""
-    marked = curl_double_apostrophes(text)
+    marked = turn_marks(curl_double_apostrophes(text))
     quotes = to_quotes(marked, find_in_text(marked, parse=parse, tagger=tagger), article_id)
     if marked is text:
         return quotes
