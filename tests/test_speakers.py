@@ -106,6 +106,21 @@ def test_a_participle_speaks_for_the_first_name_of_its_sentence_not_the_last() -
     assert speaker_of(text, "there has never been").speaker is None
 
 
+def test_a_participle_after_a_pronoun_or_a_description_takes_it_as_its_source_mention() -> None:
+    """"He dismissed ..., saying" and "The Vermont senator emailed supporters saying": the subject is the mention
+    (PolNeAR's source span), resolved as a mention; a subject that is neither leaves the participle alone."""
+    text = ("Bernie Sanders spoke in Ohio on Monday.\n\n"
+            "On Tuesday, he visited a diner in Akron, saying “the numbers will change.”\n\n"
+            "The Vermont senator emailed supporters saying: “The struggle continues” and vowing to compete.\n\n"
+            "Hillary Clinton spoke in Iowa.\n\n"
+            "The piece goes on, arguing “the race is over.”")
+    quotes = extract(text)
+    changed = next(q for q in quotes if "numbers will change" in q.content.text)
+    assert (changed.source.text, changed.speaker) == ("he", "Bernie Sanders")
+    assert next(q for q in quotes if "struggle" in q.content.text).source.text == "The Vermont senator"
+    assert next(q for q in quotes if "race is over" in q.content.text).source is None
+
+
 def test_a_capitalised_opener_is_no_part_of_a_name() -> None:
     """"For Obama, the format was not ideal." gave a person "For Obama", and then every "he" after it."""
     assert name_part("For Obama") == ["Obama"] and name_part("Despite Santilli") == ["Santilli"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from storytrace.nlp.quotes import paragraphs, quote_regions
@@ -274,6 +274,38 @@ _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Lt|Gen|Col|Sgt|Cap
                            r"|vs)|(?<![\w.])[A-Z])$")
 
 
+_SUBJECT_PRONOUN = re.compile(r"(?:he|she|they|we)\b", re.I)
+_SUBJECT_JOINERS = frozenset("of for the and at".split())
+
+
+def _opening_subject(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The subject opening the sentence at ``start`` when it is a pronoun or a description ("He", "The Vermont
+    senator", "A spokeswoman for the House Armed Services Committee"), after a short lead adverbial ("On Sunday, ");
+    its words are capitalised, role words or joiners, and it ends on no joiner."""
+    chunk = text[start:end]
+    at = 0
+    lead = re.match(r"[^,“”\"\n]{0,40},\s*", chunk)
+    if lead and len(words := lead.group().split()) <= 6 and (
+            words[0].lower() in _NOT_NAMES or not re.search(r"[A-Z]\w+\s+[A-Z]\w+", lead.group())):
+        at = lead.end()  # "On Tuesday, ", "However, ", not "Len McCluskey, "
+    if m := _SUBJECT_PRONOUN.match(chunk, at):
+        return start + m.start(), start + m.end()
+    found = list(re.finditer(r"[\w'’.-]+", chunk[at:at + 120]))
+    if len(found) < 2 or found[0].group().lower() not in {"the", "a", "an"}:
+        return None
+    last = None
+    for w in found[1:9]:
+        word = w.group().rstrip(".")
+        if word.lower() in _SUBJECT_JOINERS:
+            continue
+        if not (word[:1].isupper() or word.lower() in ROLE_WORDS):
+            break
+        last = w
+    if last is None:
+        return None
+    return start + at + found[0].start(), start + at + last.end()
+
+
 def _sentence_start(text: str, offset: int) -> int:
     """Offset where the sentence holding ``offset`` starts (after the previous full stop or line break). A stop
     after a title or an initial ("Mrs. Clinton", "Donald J. Trump") or before a lower-case word ("Sen. Bernie Sanders
@@ -377,6 +409,12 @@ def _resolve_one(text: str, f: Found, names: _Names, events: list[_Event], menti
             before = [e for e in events if start <= e.offset < f.cue[0] and f.cue[0] - e.offset <= 400
                       and not any(a <= e.offset < b for a, b in skip)]
             own = [e for e in before if e.offset <= start + 3]
+            subject = None if own else _opening_subject(text, start, f.cue[0])
+            if subject is not None:
+                # "He dismissed ..., saying", "The Vermont senator emailed supporters saying": the subject is the
+                # source mention, resolved as one
+                res = _resolve_one(text, replace(f, source=subject, via="source"), names, events, mentions, previous)
+                return replace(res, confidence=min(res.confidence, 0.6), mention=subject)
             if not own and not _name_first(text[start:f.cue[0]]):
                 return Resolution(None, reason="the sentence's subject is no name")
             ante = (own or sorted(before, key=lambda e: e.offset) or [None])[0]
