@@ -864,3 +864,19 @@ def test_a_relative_word_before_the_source_opens_the_content() -> None:
     text = "Mr. Ryan turned to the party's rift - what he called “our arguments this year.” But he was calm."
     called = next(q for q in extract(text) if q.cue and q.cue.text == "called")
     assert [s.text for s in called.content_spans] == ["what", "“our arguments this year.”"]
+
+
+def test_the_object_of_a_participle_the_one_told_and_a_relative_clause_are_no_sources() -> None:
+    """PolNeAR train: "she released a statement saying" is she speaking, "telling Reuters" tells Reuters, and "an
+    official who spoke anonymously ... said" is the official."""
+    text = ("Ivanka Trump designs clothes.\n\nAt the time, she released a statement saying, \"G-III is a trusted "
+            "partner.\"\n\nHours later, Donald Trump returned the compliment, telling Reuters, “He is an amazing "
+            "man.”\n\nA White House official who spoke anonymously to discuss strategy said Wednesday, \"There are "
+            "discussions.\"")
+    quotes = extract(text)
+    statement = next(q for q in quotes if "trusted partner" in q.content.text)
+    assert (statement.source.text, statement.speaker) == ("she", "Ivanka Trump")
+    compliment = next(q for q in quotes if "amazing man" in q.content.text)
+    assert compliment.speaker == "Donald Trump" and compliment.source.text != "Reuters"
+    official = next(q for q in quotes if "discussions" in q.content.text)
+    assert official.source.text == "A White House official" and official.anonymous

@@ -333,6 +333,9 @@ def _source_left(tokens: list[tuple[int, int, str]], cue_first: int, floor: int)
         if last - j >= 12:
             return None
     first = j + 1
+    # a relative clause is no source: "a White House official who spoke anonymously ... said" is the official
+    if first > floor and tokens[first - 1][2].lower() == "who" and first <= last:
+        return _source_left(tokens, first - 1, floor)
     # a catenative verb before the cue is not part of the source: "He went on to say", "Byrne seemed to"
     if tokens[last][2] == "to" and first < last:
         k = last - 1
@@ -468,8 +471,12 @@ def _frame_before(text: str, para: _Paragraph, q_start: int, floor: int) -> tupl
         word = toks[k][2]
         if _lemma(word):
             first, last = _cue_at(para.tokens, base + k)
-            src = _source_left(para.tokens, first, base)
-            if src is None and k + 1 < len(toks):
+            participle = word.endswith("ing") and first == base + k
+            # "she released a statement saying, “": what comes before a participle is the main verb's object;
+            # the speaker is the sentence's subject (speakers.resolve looks for it)
+            src = None if participle else _source_left(para.tokens, first, base)
+            if src is None and k + 1 < len(toks) and _lemma(word) != "tell":
+                # "telling Reuters, “": the one told is no source
                 src = _source_right(para.tokens, base + k + 1, base + len(toks) - 1)
                 if src is not None and para.tokens[src[1]][1] < q_start - 3 and toks[-1][2] not in ":,":
                     src = None
