@@ -880,3 +880,16 @@ def test_the_object_of_a_participle_the_one_told_and_a_relative_clause_are_no_so
     assert compliment.speaker == "Donald Trump" and compliment.source.text != "Reuters"
     official = next(q for q in quotes if "discussions" in q.content.text)
     assert official.source.text == "A White House official" and official.anonymous
+
+
+def test_a_time_adverbial_before_the_cue_is_no_source_nor_are_a_clauses_last_words_before_a_colon() -> None:
+    """PolNeAR train: "Dianne Feinstein (D-Calif.) last week said" is Feinstein speaking; "Wait, it gets better:"
+    and "Clinton has since apologized for what happened:" name no source with their colon."""
+    text = ("Senate Democrat Dianne Feinstein (D-Calif.) last week said Clinton was not the originator of the emails."
+            "\n\nThe State Department less than two weeks ago said that the server held secrets.")
+    quotes = extract(text)
+    assert [q.source.text for q in quotes] == ["Senate Democrat Dianne Feinstein (D-Calif.)", "The State Department"]
+    for lead in ("Wait, it gets better", "Clinton has since apologized for what happened"):
+        quotes = extract(f'Hillary Clinton spoke.\n\n{lead}: "Yes, I should have used two email addresses."')
+        assert [q.source.text for q in quotes if q.source and "two email" in q.content.text] == [], lead
+    assert one('Donald Trump spoke.\n\nTrump: "We will win."', "We will win").source.text == "Trump"

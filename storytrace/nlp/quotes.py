@@ -134,6 +134,12 @@ _SUBORDINATORS = frozenset({"as", "when", "after", "while", "because", "amid", "
                             "and", "though", "although"})
 # Words that open a description heading a source ("the Labour peer", "her senior policy adviser, Jake Sullivan,").
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "our"})
+# Words of a time adverbial ("last week", "two weeks ago", "on Tuesday"), and what may come before one ("less than").
+_TIME_WORDS = frozenset("""last this next earlier later ago yesterday today tonight recently week weeks month months
+year years day days night morning afternoon evening weekend on in early late one two three four five six seven eight
+nine ten few several monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+august september october november december""".split())
+_TIME_LEAD = frozenset("less more than about nearly just only some".split())
 _NP_INNER = frozenset({"of", "for", "at", "the", "a", "an", "'s", "’s", "and", "on", "in", "to", "from", "with"})
 
 _TOKEN = re.compile(r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|St|Jr|Sr|Prof|Rev|Capt|Adm|Maj|Atty|Pres|Gens)\.(?=\s)"
@@ -333,6 +339,13 @@ def _source_left(tokens: list[tuple[int, int, str]], cue_first: int, floor: int)
         if last - j >= 12:
             return None
     first = j + 1
+    # a time adverbial between the source and its cue: "Dianne Feinstein (D-Calif.) last week said", "The State
+    # Department less than two weeks ago said"
+    if first <= last and all(t[2].lower() in _TIME_WORDS for t in tokens[first:last + 1]):
+        k = first - 1
+        while k >= floor and tokens[k][2].lower() in _TIME_LEAD:
+            k -= 1
+        return _source_left(tokens, k + 1, floor) if k < first - 1 or first > floor else None
     # a relative clause is no source: "a White House official who spoke anonymously ... said" is the official
     if first > floor and tokens[first - 1][2].lower() == "who" and first <= last:
         return _source_left(tokens, first - 1, floor)
@@ -492,9 +505,11 @@ def _frame_before(text: str, para: _Paragraph, q_start: int, floor: int) -> tupl
                 found.via = "participle"
             return found, True
     if toks[-1][2] == ":" and len(toks) <= 8:
-        # "Trump: “...”" or "The statement read:"
+        # "Trump: “...”" or "The statement read:"; not a clause's last words ("it gets better:", "what happened:")
         src = _source_left(para.tokens, base + len(toks) - 1, base)
-        if src is not None:
+        words = [t[2] for t in para.tokens[src[0]:src[1] + 1]] if src else []
+        if words and (words[0].lower() in _DETERMINERS or any(w[:1].isupper() for w in words[1:])
+                      or (len(words) == 1 and words[0][:1].isupper())):
             return Found("direct", [], cue=(toks[-1][0], toks[-1][1]), cue_lemma=":",
                          source=(para.tokens[src[0]][0], para.tokens[src[1]][1]), confidence=0.7), True
     return None, toks[-1][2] == ":"
