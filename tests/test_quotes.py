@@ -893,3 +893,16 @@ def test_a_time_adverbial_before_the_cue_is_no_source_nor_are_a_clauses_last_wor
         quotes = extract(f'Hillary Clinton spoke.\n\n{lead}: "Yes, I should have used two email addresses."')
         assert [q.source.text for q in quotes if q.source and "two email" in q.content.text] == [], lead
     assert one('Donald Trump spoke.\n\nTrump: "We will win."', "We will win").source.text == "Trump"
+
+
+def test_a_name_and_a_verb_outside_the_lexicon_before_a_colon_frame_the_quote() -> None:
+    """"Mr. Smith shot back: “...”", "Cruz called them on it:" (a paragraph introducing the next): the name is the
+    source, its words to the colon the cue; an opener that is no name ("Here is the list:") is no source."""
+    smith = one("Mr. Smith spoke.\n\nAsked whether the campaign should take responsibility, Mr. Smith shot back: "
+                "“That would be good.”", "would be good")
+    assert (smith.source.text, smith.cue.text) == ("Mr. Smith", "shot back:")
+    cruz = one("Ted Cruz spoke.\n\nCruz called them on it:\n\n“The questions illustrate why people don’t trust the "
+               "media.”", "questions illustrate")
+    assert (cruz.source.text, cruz.speaker) == ("Cruz", "Ted Cruz")
+    quotes = extract("Ted Cruz spoke.\n\nHere it is: “One, two, three.”\n\nIn March, it rained: “Yes.”")
+    assert [q.source.text for q in quotes if q.source] == []

@@ -512,7 +512,41 @@ def _frame_before(text: str, para: _Paragraph, q_start: int, floor: int) -> tupl
                       or (len(words) == 1 and words[0][:1].isupper())):
             return Found("direct", [], cue=(toks[-1][0], toks[-1][1]), cue_lemma=":",
                          source=(para.tokens[src[0]][0], para.tokens[src[1]][1]), confidence=0.7), True
+    if toks[-1][2] == ":" and (found := _subject_verb_colon(para, base, base + len(toks) - 1)) is not None:
+        return found, True
     return None, toks[-1][2] == ":"
+
+
+# Capitalised clause openers that are no subject's name ("In", "Asked", "Here").
+_NOT_SUBJECTS = _STOP | _DETERMINERS | _TIME_WORDS | frozenset("""in on at for to from asked here it we i you
+wait now well yes no still also""".split())
+
+
+def _subject_verb_colon(para: _Paragraph, base: int, colon: int) -> Found | None:
+    """``Mr. Smith shot back:``, ``Cruz called them on it:``: a clause whose subject is a name or a pronoun and whose
+    few words after it, up to the colon, hold no known cue (a verb outside the lexicon); the words are the cue."""
+    tokens = para.tokens
+    start = colon
+    while start > base and tokens[start - 1][2] not in {",", ";", ".", "—", "(", ")"}:
+        start -= 1
+    if colon - start > 9:
+        return None
+    first = tokens[start][2]
+    if first.lower() in {"he", "she", "they"}:
+        subject = (start, start)
+    else:
+        k = start
+        while k < colon and (tokens[k][2][:1].isupper() or tokens[k][2] in {"’s", "'s"}):
+            k += 1
+        if k == start or k == colon or tokens[start][2].lower() in _NOT_SUBJECTS:
+            return None
+        subject = (start, k - 1)
+    verb = subject[1] + 1
+    if verb >= colon or not tokens[verb][2].islower() or colon - verb > 5 or any(
+            t[2].lower() in _STOP - frozenset(_LEMMA) for t in tokens[verb:colon]):
+        return None
+    return Found("direct", [], cue=(tokens[verb][0], tokens[colon][1]), cue_lemma=tokens[verb][2].lower(),
+                 source=(tokens[subject[0]][0], tokens[subject[1]][1]), confidence=0.6)
 
 
 # Forms of the commonest speech verbs: a cue word right before one of them is a noun ("the report said").
