@@ -880,6 +880,10 @@ def test_the_object_of_a_participle_the_one_told_and_a_relative_clause_are_no_so
     assert compliment.speaker == "Donald Trump" and compliment.source.text != "Reuters"
     official = next(q for q in quotes if "discussions" in q.content.text)
     assert official.source.text == "A White House official" and official.anonymous
+    # a postposed source may open with a quantifier
+    source = one("Clinton spoke.\n\n“His account initiated a number of emails,” said one source who spoke on the "
+                 "condition of anonymity.", "initiated").source
+    assert source is not None and source.text == "one source"
 
 
 def test_a_time_adverbial_before_the_cue_is_no_source_nor_are_a_clauses_last_words_before_a_colon() -> None:

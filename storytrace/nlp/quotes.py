@@ -140,6 +140,7 @@ year years day days night morning afternoon evening weekend on in early late one
 nine ten few several monday tuesday wednesday thursday friday saturday sunday january february march april may june july
 august september october november december""".split())
 _TIME_LEAD = frozenset("less more than about nearly just only some".split())
+_QUANTIFIERS = frozenset("one another some several two three many most both".split())
 _NP_INNER = frozenset({"of", "for", "at", "the", "a", "an", "'s", "’s", "and", "on", "in", "to", "from", "with"})
 
 _TOKEN = re.compile(r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|St|Jr|Sr|Prof|Rev|Capt|Adm|Maj|Atty|Pres|Gens)\.(?=\s)"
@@ -407,7 +408,8 @@ def _source_right(tokens: list[tuple[int, int, str]], i: int, ceiling: int) -> t
         j += 1
         if j - i > 12:
             return None
-    if j == i or not any(t[2][:1].isupper() or t[2].lower() in {"the", "a", "an"} for t in tokens[i:j]):
+    if j == i or not (any(t[2][:1].isupper() or t[2].lower() in {"the", "a", "an"} for t in tokens[i:j])
+                      or tokens[i][2].lower() in _QUANTIFIERS):  # "said one former campaign staffer"
         return None
     return i, j - 1
 
