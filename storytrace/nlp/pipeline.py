@@ -13,9 +13,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import numpy
 import spacy
 from spacy.language import Language
 from spacy.util import get_minor_version_range, is_compatible_version
+from thinc.api import NumpyOps
 
 from storytrace.errors import ModelError
 from storytrace.nlp import rules as _rules  # noqa: F401  (registers the rule component factories)
@@ -27,6 +29,32 @@ RULE_COMPONENTS = (
     "storytrace_entity_rules",
     "storytrace_entity_spans",
 )
+
+
+class BlasOps(NumpyOps):
+    """thinc's NumPy ops with its matrix products done by NumPy's BLAS (the OpenBLAS in the numpy wheel) instead of
+    blis. Why: blis 1.3 (what thinc 8.3.11 requires) runs the products of the tok2vec and the entity recogniser about
+    3x slower than OpenBLAS on one core of the project's machine (AMD EPYC, AVX2; ``bench/blas.py``), and those
+    products are most of the per-article analysis. Same weights, same results up to float rounding."""
+
+    name = "storytrace-blas"
+
+    def gemm(self, x: Any, y: Any, out: Any = None, trans1: bool = False, trans2: bool = False) -> Any:
+        return numpy.matmul(x.T if trans1 else x, y.T if trans2 else y, out=out)
+
+
+def use_blas(nlp: Language) -> None:
+    """Give every thinc layer of ``nlp`` ``BlasOps``, and BLAS one thread per process (parallelism comes from the
+    analysis pool's processes, as for torch)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+    ops = BlasOps()
+    for _name, component in nlp.components:
+        model = getattr(component, "model", None)
+        if model is not None and hasattr(model, "walk"):
+            for node in model.walk():
+                node.ops = ops
 
 
 def model_meta(path: Path | None = None) -> dict[str, Any]:
@@ -66,6 +94,7 @@ def build(path: Path | None = None, *, rules: bool = True, exclude: tuple[str, .
         nlp = spacy.load(path, exclude=list(exclude))
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"the English pipeline in {path} could not be loaded: {exc}") from exc
+    use_blas(nlp)
     if rules:
         if "parser" in nlp.pipe_names:
             nlp.add_pipe("storytrace_quote_boundaries", before="parser")
