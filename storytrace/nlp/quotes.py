@@ -346,7 +346,7 @@ def _source_left(tokens: list[tuple[int, int, str]], cue_first: int, floor: int)
         k = first - 1
         while k >= floor and tokens[k][2].lower() in _TIME_LEAD:
             k -= 1
-        return _source_left(tokens, k + 1, floor) if k < first - 1 or first > floor else None
+        return _source_left(tokens, k + 1, floor) if first > floor else None
     # a relative clause is no source: "a White House official who spoke anonymously ... said" is the official
     if first > floor and tokens[first - 1][2].lower() == "who" and first <= last:
         return _source_left(tokens, first - 1, floor)
