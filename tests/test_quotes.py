@@ -910,3 +910,12 @@ def test_a_name_and_a_verb_outside_the_lexicon_before_a_colon_frame_the_quote() 
     assert (cruz.source.text, cruz.speaker) == ("Cruz", "Ted Cruz")
     quotes = extract("Ted Cruz spoke.\n\nHere it is: “One, two, three.”\n\nIn March, it rained: “Yes.”")
     assert [q.source.text for q in quotes if q.source] == []
+
+
+def test_a_cue_word_as_the_noun_of_a_source_keeps_the_frame() -> None:
+    """"“...,” the report said. “...”": "report" is a cue word, here the source's noun; the frame stands and the
+    continuation is the same quotation (PolNeAR train)."""
+    quote = one("Romney lost.\n\n“The changes add to the urgency,” the report said. “According to the Pew center, "
+                "whites will be 47 percent.”", "changes add")
+    assert (quote.kind, quote.source.text, quote.cue.text) == ("direct", "the report", "said")
+    assert len(quote.content_spans) == 2

@@ -328,8 +328,11 @@ def _source_left(tokens: list[tuple[int, int, str]], cue_first: int, floor: int)
     while j >= floor:
         w = tokens[j][2]
         low = w.lower()
-        # a capitalised cue word inside a name is a name word ("The State Department", "Judicial Watch")
-        stop = low in _STOP and not (w[:1].isupper() and low in _CUE_ONLY and j > floor)
+        # a cue word as a name word ("The State Department", "Judicial Watch") or as a determiner's noun right before
+        # the cue ("the report said") is part of the source
+        noun = low in _CUE_ONLY and j > floor and (w[:1].isupper() or (
+            j == last and tokens[j - 1][2].lower() in _DETERMINERS))
+        stop = low in _STOP and not noun
         if w in {",", ";", ":", "(", ")", "—", "–", "“", "”", '"', "."} or (stop and j != last):
             break
         if stop:
