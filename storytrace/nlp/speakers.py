@@ -210,11 +210,8 @@ def _sentence_subjects(text: str, names: _Names, quoted: _Regions) -> list[_Even
         if start in quoted:
             continue
         chunk = m.group(1)
-        # skip a short leading adverbial: "However, ", "On Sunday, ", "Meanwhile, "
-        lead = re.match(r"[^,“\"]{0,40},\s*", chunk)
-        skipped = 0
-        if lead and len(lead.group().split()) <= 6 and not re.search(r"[A-Z]\w+\s+[A-Z]\w+", lead.group()):
-            chunk, skipped = chunk[lead.end():], lead.end()
+        skipped = _lead_adverbial(chunk)
+        chunk = chunk[skipped:]
         cut = "," in chunk
         chunk = chunk.split(",")[0]
         found = list(_WORD.finditer(chunk))[:8]
@@ -274,6 +271,16 @@ _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Lt|Gen|Col|Sgt|Cap
                            r"|vs)|(?<![\w.])[A-Z])$")
 
 
+def _lead_adverbial(chunk: str) -> int:
+    """Length of a short adverbial opening a sentence ("However, ", "On Sunday, ", "Meanwhile, "), 0 if none; two
+    capitalised words make a name, not an adverbial ("Len McCluskey, "), unless a preposition opens them."""
+    lead = re.match(r"[^,“”\"\n]{0,40},\s*", chunk)
+    if lead and len(words := lead.group().split()) <= 6 and (
+            words[0].lower() in _NOT_NAMES or not re.search(r"[A-Z]\w+\s+[A-Z]\w+", lead.group())):
+        return lead.end()
+    return 0
+
+
 _SUBJECT_PRONOUN = re.compile(r"(?:he|she|they|we)\b", re.I)
 _SUBJECT_JOINERS = frozenset("of for the and at".split())
 
@@ -283,11 +290,7 @@ def _opening_subject(text: str, start: int, end: int) -> tuple[int, int] | None:
     senator", "A spokeswoman for the House Armed Services Committee"), after a short lead adverbial ("On Sunday, ");
     its words are capitalised, role words or joiners, and it ends on no joiner."""
     chunk = text[start:end]
-    at = 0
-    lead = re.match(r"[^,“”\"\n]{0,40},\s*", chunk)
-    if lead and len(words := lead.group().split()) <= 6 and (
-            words[0].lower() in _NOT_NAMES or not re.search(r"[A-Z]\w+\s+[A-Z]\w+", lead.group())):
-        at = lead.end()  # "On Tuesday, ", "However, ", not "Len McCluskey, "
+    at = _lead_adverbial(chunk)
     if m := _SUBJECT_PRONOUN.match(chunk, at):
         return start + m.start(), start + m.end()
     found = list(re.finditer(r"[\w'’.-]+", chunk[at:at + 120]))
