@@ -7,6 +7,8 @@ from typing import Any
 import spacy
 from spacy.pipeline.edit_tree_lemmatizer import EditTreeLemmatizer
 
+import storytrace.nlp.encoder  # noqa: F401  (registers storytrace.MiniLMTok2Vec.v1, read by configs/minilm.cfg)
+
 
 @spacy.registry.callbacks("storytrace.fix_resumed_lemmatizer.v1")
 def fix_resumed_lemmatizer() -> Any:

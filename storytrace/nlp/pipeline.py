@@ -20,6 +20,7 @@ from spacy.util import get_minor_version_range, is_compatible_version
 from thinc.api import NumpyOps
 
 from storytrace.errors import ModelError
+from storytrace.nlp import encoder as _encoder  # noqa: F401  (registers the MiniLM tok2vec of the accurate model)
 from storytrace.nlp import rules as _rules  # noqa: F401  (registers the rule component factories)
 
 MODEL_DIR = Path(str(files("storytrace") / "resources" / "model"))

