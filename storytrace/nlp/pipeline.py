@@ -24,6 +24,17 @@ from storytrace.nlp import encoder as _encoder  # noqa: F401  (registers the Min
 from storytrace.nlp import rules as _rules  # noqa: F401  (registers the rule component factories)
 
 MODEL_DIR = Path(str(files("storytrace") / "resources" / "model"))
+# The accurate pipeline: the same components on a fine-tuned MiniLM encoder (``storytrace.nlp.encoder``); it needs
+# the ``embeddings`` extra and runs ~10x slower than the CNN one.
+ACCURATE_DIR = Path(str(files("storytrace") / "resources" / "model-accurate"))
+MODELS = {"fast": MODEL_DIR, "accurate": ACCURATE_DIR}
+
+
+def model_dir(model: str | Path | None) -> Path:
+    """A model folder from a name ("fast", the default, or "accurate") or a path to a trained model."""
+    if model is None:
+        return MODEL_DIR
+    return MODELS.get(str(model), Path(model))
 RULE_COMPONENTS = (
     "storytrace_quote_boundaries",
     "storytrace_sentence_repair",
@@ -94,6 +105,9 @@ def build(path: Path | None = None, *, rules: bool = True, exclude: tuple[str, .
     check_compatible(meta)
     if "minilm_sha256" in meta:  # the accurate pipeline reads the wheel's frozen embeddings
         _encoder.check_base(meta["minilm_sha256"], path)
+        import torch
+
+        torch.set_num_threads(1)  # as BLAS below: parallelism comes from the analysis pool's processes
     try:
         nlp = spacy.load(path, exclude=list(exclude))
     except (OSError, ValueError, KeyError) as exc:
