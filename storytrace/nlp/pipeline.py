@@ -69,9 +69,9 @@ def use_blas(nlp: Language) -> None:
                 node.ops = ops
 
 
-def model_meta(path: Path | None = None) -> dict[str, Any]:
+def model_meta(path: str | Path | None = None) -> dict[str, Any]:
     """Read the shipped model's meta.json (name, version, spaCy range, scores)."""
-    path = Path(path) if path is not None else MODEL_DIR
+    path = model_dir(path)
     meta_file = path / "meta.json"
     if not meta_file.is_file() or not (path / "config.cfg").is_file():
         raise ModelError(
@@ -98,9 +98,9 @@ def check_compatible(meta: dict[str, Any], *, spacy_version: str = spacy.about._
         )
 
 
-def build(path: Path | None = None, *, rules: bool = True, exclude: tuple[str, ...] = ()) -> Language:
+def build(path: str | Path | None = None, *, rules: bool = True, exclude: tuple[str, ...] = ()) -> Language:
     """Load the pipeline from ``path`` (default: the shipped model) without caching."""
-    path = Path(path) if path is not None else MODEL_DIR
+    path = model_dir(path)
     meta = model_meta(path)
     check_compatible(meta)
     if "minilm_sha256" in meta:  # the accurate pipeline reads the wheel's frozen embeddings
@@ -135,8 +135,9 @@ def _cached(path: str, rules: bool, exclude: tuple[str, ...]) -> Language:
 def load(path: Path | str | None = None, *, rules: bool = True, exclude: tuple[str, ...] = ()) -> Language:
     """Return the English pipeline from package data (no network), one instance per process.
 
-    ``path`` loads another trained model directory instead (benchmarks, training checkpoints);
+    ``path`` names the pipeline ("fast", the default; "accurate", the MiniLM one) or loads another trained model
+    directory (benchmarks, training checkpoints);
     ``rules=False`` leaves out the rule components; ``exclude`` drops pipeline components by name.
     """
-    resolved = Path(path).resolve() if path is not None else MODEL_DIR
+    resolved = model_dir(path).resolve()
     return _cached(str(resolved), rules, tuple(exclude))
