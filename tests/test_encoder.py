@@ -135,3 +135,13 @@ def test_pipelines_are_named_or_given_as_folders(tmp_path) -> None:  # type: ign
     assert model_dir(None) == model_dir("fast") == MODEL_DIR
     assert model_dir("accurate") == ACCURATE_DIR != MODEL_DIR
     assert model_dir(tmp_path) == tmp_path and model_dir(str(tmp_path)) == tmp_path
+
+
+def test_the_shipped_accurate_pipeline_loads_offline_and_parses_a_seed_sentence() -> None:
+    from storytrace.nlp import load, model_meta
+
+    assert model_meta("accurate")["name"] == "storytrace_en_accurate"
+    doc = load("accurate")("Unite boss Len McCluskey said Jeremy Corbyn would not resign.")
+    said = next(t for t in doc if t.text == "said")
+    assert said.dep_ == "ROOT" and said.lemma_ == "say" and said.pos_ == "VERB"
+    assert {"Len McCluskey", "Jeremy Corbyn"} <= {e.text for e in doc.ents if e.label_ == "PERSON"}

@@ -167,7 +167,8 @@ def cmd_package(args: argparse.Namespace) -> Path:
 
     meta_path = target / "meta.json"
     meta = json.loads(meta_path.read_text())
-    meta.update({"name": "storytrace_en", "version": args.version, "sources": _sources(),
+    meta.update({"name": "storytrace_en_accurate" if minilm else "storytrace_en", "version": args.version,
+                 "sources": _sources(),
                  # spaCy writes the version it ran (3.8.x); the weights load in any 3.8 release, and the project
                  # pins an earlier 3.8 (pyproject.toml: later wheels run the parser and NER 3-10x slower).
                  "spacy_version": SPACY_RANGE, "trained_with_spacy": spacy.about.__version__})
