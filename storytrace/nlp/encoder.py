@@ -10,7 +10,7 @@ CNN over the word's shape, prefix and suffix is concatenated to carry capitalisa
 ``spacy train`` (``training/configs/minilm.cfg``); the word-piece embeddings stay frozen.
 
 Written here rather than taken from spacy-transformers: that package requires transformers < 4.50, and the
-project's embeddings extra (sentence-transformers 5+) needs a newer one; the part that is ours is the piece ->
+project's embeddings extra installs transformers 5.x; the part that is ours is the piece ->
 token pooling and the windowing, about as much code as the adapter config would be.
 """
 
@@ -42,26 +42,23 @@ def _plan(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
     return plan
 
 
-class _Pool:
+def _pooled(encoder: Any) -> Any:
     """The torch side: windows of piece ids through the encoder, then each token's mean piece vector."""
+    import torch
 
-    @staticmethod
-    def module(encoder: Any) -> Any:
-        import torch
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
 
-        class Pooled(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.encoder = encoder
+        def forward(self, ids: Any, mask: Any, rows: Any, cols: Any, token_of: Any, counts: Any) -> Any:
+            hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            pieces = hidden[rows, cols]  # the kept piece of every position, in document order
+            out = torch.zeros(counts.shape[0], hidden.shape[-1], dtype=hidden.dtype)
+            out.index_add_(0, token_of, pieces)
+            return out / counts.clamp(min=1).unsqueeze(1)
 
-            def forward(self, ids: Any, mask: Any, rows: Any, cols: Any, token_of: Any, counts: Any) -> Any:
-                hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-                pieces = hidden[rows, cols]  # the kept piece of every position, in document order
-                out = torch.zeros(counts.shape[0], hidden.shape[-1], dtype=hidden.dtype)
-                out.index_add_(0, token_of, pieces)
-                return out / counts.clamp(min=1).unsqueeze(1)
-
-        return Pooled()
+    return Pooled()
 
 
 def _inputs(tokenizer: Any, docs: list[Any]) -> tuple[dict[str, Any], list[int]]:
@@ -159,7 +156,7 @@ def minilm_model(*, layers: int | None = None, freeze_embeddings: bool = True,
         return out, backprop
 
     # thinc's PyTorchWrapper_v3, with a shim that scales the learning rate of the encoder's weights.
-    shim = _ScaledShim(_Pool.module(encoder), serialize_model=_save, deserialize_model=_restore)
+    shim = _ScaledShim(_pooled(encoder), serialize_model=_save, deserialize_model=_restore)
     shim.lr_scale = lr_scale
     attrs = {"convert_inputs": convert_inputs, "convert_outputs": convert_outputs}
     model = Model("pytorch", _torch_forward, attrs=attrs, shims=[shim], dims={"nI": None, "nO": None})
