@@ -145,3 +145,47 @@ def test_the_shipped_accurate_pipeline_loads_offline_and_parses_a_seed_sentence(
     said = next(t for t in doc if t.text == "said")
     assert said.dep_ == "ROOT" and said.lemma_ == "say" and said.pos_ == "VERB"
     assert {"Len McCluskey", "Jeremy Corbyn"} <= {e.text for e in doc.ents if e.label_ == "PERSON"}
+
+
+FORK_CHECK = """
+import os, sys
+from storytrace.nlp import load
+from storytrace.pool import process_pool
+
+def threads():
+    return len(os.listdir("/proc/self/task"))
+
+def entities(text):
+    return [e.text for e in load("accurate")(text).ents]
+
+if __name__ == "__main__":
+    text = sys.argv[1]
+    before = threads()
+    nlp = load("accurate")
+    expected = [e.text for e in nlp(text).ents]
+    print("threads", before, threads())
+    with process_pool(2) as pool:
+        futures = [pool.submit(entities, text) for _ in range(2)]
+        print("same", [f.result(timeout=240) for f in futures] == [expected, expected])
+"""
+
+
+def test_the_accurate_pipeline_leaves_no_thread_behind_and_parses_in_forked_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The analysis pool forks its workers from the process that loaded the model, and a thread running at the fork
+    is not in the child: loading and parsing must start none (the tokenizer's rayon pool, a progress bar's
+    monitor). Session 14 saw forked workers of this pipeline sit at 0% CPU. A fresh interpreter, so that no earlier
+    test has started them already."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "fork_check.py"
+    script.write_text(FORK_CHECK)
+    text = ("Unite boss Len McCluskey said on Sunday that Jeremy Corbyn would not resign, and the shadow chancellor, "
+            "John McDonnell, told the BBC the party should come together now.")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # no idle BLAS servers (fork-safe, but they count as threads)
+    out = subprocess.run([sys.executable, str(script), text], capture_output=True, text=True, timeout=600,
+                         check=True, env=env).stdout.split("\n")
+    before, after = out[0].split()[1:]
+    assert int(after) == int(before), out
+    assert out[1] == "same True"

