@@ -310,12 +310,9 @@ def run(
     }
     if speed:
         texts = [g.text for g in gum + ewt]
-        # The MiniLM pipeline's forked workers hung here once (session 14; not traced yet): one process only.
-        minilm = "minilm_sha256" in meta
         result["speed"] = {
             "processes_1": measure_speed(model, texts, processes=1),
-            "processes_2": ({"wps": None, "not_measured": "forked workers hung once with the MiniLM pipeline"}
-                            if minilm else measure_speed(model, texts, processes=2)),
+            "processes_2": measure_speed(model, texts, processes=2),
             "cpus": os.cpu_count(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
         }
