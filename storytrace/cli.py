@@ -112,6 +112,9 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
 @click.option("--quote-tagger/--no-quote-tagger", default=None,
               help="Quotations: also take the attributions of the MiniLM span tagger [default: off]; finds more, "
                    "~0.7 s more CPU per article; needs the 'embeddings' extra.")
+@click.option("--nlp-model", default=None, metavar="fast|accurate|DIR",
+              help="The English pipeline of entities and the quotations' parse [default: fast]; accurate (MiniLM) "
+                   "finds people better and parses better, ~5x slower; needs the 'embeddings' extra.")
 @click.option("--story-embeddings/--no-story-embeddings", default=None,
               help="Stories: add a title + lead sentence-embedding signal [default: off]; needs the 'embeddings' "
                    "extra, else stories fall back to words, names and time (said in the stage summary).")
@@ -132,7 +135,7 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], manifest: Path | None) -
 @click.pass_context
 @_fail_cleanly
 def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | None, quote_tagger: bool | None,
-            story_embeddings: bool | None,
+            nlp_model: str | None, story_embeddings: bool | None,
             stance_embeddings: bool | None, engine: str, inputs: tuple[str, ...], output: Path | None,
             master: str | None, partitions: int | None) -> None:
     """Run the analysis stages that are out of date; finished work is kept if interrupted.
@@ -146,6 +149,7 @@ def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | Non
       storytrace --jobs 2 analyze
       storytrace analyze --no-quote-parse      # fast quotations: rules only
       storytrace analyze --quote-tagger        # quotations also from the MiniLM span tagger ('embeddings' extra)
+      storytrace analyze --nlp-model accurate  # entities and parse from the MiniLM pipeline (same extra)
       storytrace analyze --story-embeddings    # stories also from sentence embeddings ('embeddings' extra)
       storytrace analyze --stance-embeddings   # the stance classifier also reads sentence embeddings (same extra)
       storytrace analyze --engine spark --master "local[2]" --input articles.jsonl --output out/
@@ -159,6 +163,13 @@ def analyze(ctx: click.Context, stages: tuple[str, ...], quote_parse: bool | Non
 
         if (why := quotetagger.unavailable()) is not None:
             raise click.UsageError(f"--quote-tagger: {why}")
+    if nlp_model is not None:
+        ctx.obj["settings"] = ctx.obj["settings"].replace(nlp_model=nlp_model)
+    if ctx.obj["settings"].nlp_model != "fast":
+        from storytrace.nlp.pipeline import unavailable
+
+        if (why := unavailable(ctx.obj["settings"].nlp_model)) is not None:
+            raise click.UsageError(f"--nlp-model {ctx.obj['settings'].nlp_model}: {why}")
     if story_embeddings is not None:
         ctx.obj["settings"] = ctx.obj["settings"].replace(story_embeddings=story_embeddings)
     if stance_embeddings is not None:

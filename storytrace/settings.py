@@ -52,6 +52,11 @@ class Settings:
     # parse layers (docs/benchmarks.md, Quotations, session 12: more found, ~0.7 s more CPU per article). Needs the
     # 'embeddings' extra (torch, CPU wheel). CLI: --quote-tagger.
     quote_tagger: bool = False
+    # The English pipeline of the entities stage and of the quotations' parse layer: "fast" (CNN) or "accurate"
+    # (MiniLM: on the test sets LAS +1.7, UNER PERSON F +10 but ORG F -10, ~5x slower; the 'embeddings' extra),
+    # or a trained model folder (docs/benchmarks.md, English NLP pipeline). Env: STORYTRACE_NLP_MODEL; CLI:
+    # analyze --nlp-model.
+    nlp_model: str = "fast"
     # Show progress bars (None = only when stderr is a terminal).
     progress: bool | None = None
     # Actor corrections (TOML: merge, split, rename, set_role), applied after automatic merging; None means
@@ -96,6 +101,8 @@ class Settings:
             except ValueError:
                 raise InputError("STORYTRACE_MAX_ITEM_SECONDS must be a number of seconds, "
                                  f"not {env_limit!r}") from None
+        if env_model := os.environ.get("STORYTRACE_NLP_MODEL"):
+            values["nlp_model"] = env_model
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("db", "corrections"):
             if key in values:

@@ -133,20 +133,20 @@ def _nlp_unavailable() -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _model_version() -> str:
-    """The shipped model's name and version, so results of an older model count as stale."""
+@lru_cache(maxsize=4)
+def _model_version(model: str = "fast") -> str:
+    """The pipeline's name and version, so results of an older or another model count as stale."""
     try:
         from storytrace.nlp.pipeline import model_meta
 
-        meta = model_meta()
+        meta = model_meta(model)
     except (ImportError, ModelError):
         return "none"
     return f"{meta.get('name', '?')}-{meta.get('version', '?')}"
 
 
 def _parse_fingerprint(settings: Settings) -> str:
-    parse = f"parse={settings.quote_parse};model={_model_version() if settings.quote_parse else '-'}"
+    parse = f"parse={settings.quote_parse};model={_model_version(settings.nlp_model) if settings.quote_parse else '-'}"
     if not settings.quote_tagger:
         return parse
     from storytrace.nlp import quotetagger
@@ -163,8 +163,8 @@ def entities(article: Article, inputs: Mapping[str, Any], settings: Settings) ->
     """Split the clean text into sentences and find named entities, with raw-text offsets."""
     from storytrace.nlp import attribution, load
 
-    doc = load(exclude=ENTITY_EXCLUDE)(article.clean.text)
-    attribution.share(doc)  # the quote parse layer reuses its tok2vec output if it runs next in this process
+    doc = load(settings.nlp_model, exclude=ENTITY_EXCLUDE)(article.clean.text)
+    attribution.share(doc, settings.nlp_model)  # the quote parse layer reuses its tok2vec output if it runs next
     to_raw = article.clean.span_to_raw
     sentences = [list(to_raw(s.start_char, s.end_char)) for s in doc.sents]
     ents = [
@@ -200,7 +200,8 @@ def quotes(article: Article, inputs: Mapping[str, Any], settings: Settings) -> S
         return r_start, r_end, raw[r_start:r_end]
 
     found = []
-    for q in extract(article.clean.text, article.id, parse=settings.quote_parse, tagger=settings.quote_tagger):
+    for q in extract(article.clean.text, article.id, parse=settings.quote_parse, tagger=settings.quote_tagger,
+                     model=settings.nlp_model):
         c_start, c_end, c_text = span(q.content.start, q.content.end)
         cue = span(q.cue.start, q.cue.end) if q.cue else None
         source = span(q.source.start, q.source.end) if q.source else None
@@ -325,7 +326,7 @@ STAGES: dict[str, Stage] = {
     for s in [
         Stage("profile", "1", profile, "paragraph, word, quotation-mark and number counts"),
         Stage("entities", "3", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
-              unavailable=_nlp_unavailable, fingerprint=lambda settings: f"model={_model_version()}"),
+              unavailable=_nlp_unavailable, fingerprint=lambda settings: f"model={_model_version(settings.nlp_model)}"),
         Stage("quotes", "18", quotes, "quotations (direct, partial, indirect) with cue, source and speaker "
               "(rules, then a parse layer whose frames a learned filter keeps or drops; with --quote-tagger, "
               "a MiniLM span tagger's too)",

@@ -115,6 +115,30 @@ def test_quote_tagger_option_reruns_the_quotes_stage_and_keeps_raw_offsets(run):
     assert "5 already up to date" in run("analyze", "--stage", "quotes", "--quote-tagger")
 
 
+def test_nlp_model_option_reruns_entities_and_quotes_on_the_accurate_pipeline(run, tmp_path, monkeypatch):
+    from storytrace.nlp.pipeline import unavailable
+
+    if (why := unavailable("accurate")) is not None:
+        pytest.skip(why)
+    assert "missing" in run("analyze", "--nlp-model", str(tmp_path / "nowhere"), code=2)
+    monkeypatch.setenv("STORYTRACE_NLP_MODEL", str(tmp_path / "elsewhere"))
+    assert "elsewhere" in run("analyze", code=2)
+    monkeypatch.delenv("STORYTRACE_NLP_MODEL")
+    run("ingest", str(EXAMPLES))
+    run("analyze", "--stage", "entities", "--stage", "quotes")
+    fast = [json.loads(line) for line in run("quotes", "--format", "jsonl").splitlines()]
+    out = run("analyze", "--stage", "entities", "--stage", "quotes", "--nlp-model", "accurate")
+    assert "entities: 5 done" in out and "quotes: 5 done" in out  # another pipeline: both stale
+    accurate = [json.loads(line) for line in run("quotes", "--format", "jsonl").splitlines()]
+    assert abs(len(accurate) - len(fast)) <= len(fast) // 5  # the parse layer's frames differ, the rules do not
+    raw = {a: json.loads(run("show", a, "--format", "json"))["raw_text"] for a in {r["article_id"] for r in accurate}}
+    for r in accurate:
+        assert raw[r["article_id"]][r["content_start"]:r["content_end"]] == r["content"]
+    assert any(r["speaker"] == "Len McCluskey" and "stronger" in r["content"] for r in accurate)
+    again = run("analyze", "--stage", "entities", "--stage", "quotes", "--nlp-model", "accurate")
+    assert "entities: 0 done, 5 already up to date" in again and "quotes: 0 done, 5 already up to date" in again
+
+
 def test_variants_and_duplicates_commands(run):
     run("ingest", str(EXAMPLES))
     assert "run 'storytrace analyze' first" in run("quotes", "--variants", code=1)

@@ -37,7 +37,10 @@ from importlib.resources import files
 from typing import Any
 
 LEXICON = "cues.tsv"
-FILTER = "frames-v1.json"
+FILTER = "frames-v1.json"  # trained on the fast pipeline's parse
+# The filter trained on each pipeline's parse (features such as the dependency labels come from it); a pipeline
+# without one of its own uses FILTER.
+FILTERS = {"fast": FILTER, "accurate": "frames-accurate-v1.json"}
 MIN_P = 0.4  # P(cue | form) a word needs to be a cue candidate without the frame filter (chosen on a train slice)
 COLLECT_MIN_P = 0.1  # candidates while collecting training frames for the filter
 MIN_COUNT = 5  # times seen as a cue in train
@@ -82,10 +85,17 @@ class FrameFilter:
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 
-@lru_cache(maxsize=1)
 def frame_filter() -> FrameFilter | None:
-    """The shipped frame filter, or None when the package has none (frames then pass on ``MIN_P``)."""
-    path = files("storytrace") / "resources" / "quotes" / FILTER
+    """The shipped frame filter for the pipeline in use (``using``), or None when the package has none (frames
+    then pass on ``MIN_P``)."""
+    return _filter(FILTERS.get(current_model(), FILTER))
+
+
+@lru_cache(maxsize=4)
+def _filter(name: str) -> FrameFilter | None:
+    path = files("storytrace") / "resources" / "quotes" / name
+    if not path.is_file():
+        path = files("storytrace") / "resources" / "quotes" / FILTER
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -95,6 +105,23 @@ def frame_filter() -> FrameFilter | None:
 
 
 _COLLECTING: list[bool] = []  # non-empty inside ``collecting()``
+_USING: list[str] = []  # the pipeline named by the innermost ``using()``
+
+
+@contextmanager
+def using(model: str) -> Iterator[None]:
+    """Parse with the English pipeline ``model`` ("fast", "accurate" or a model folder, as ``nlp.load`` takes
+    it) inside this block, and keep frames with the filter trained on that pipeline's parse."""
+    _USING.append(model)
+    try:
+        yield
+    finally:
+        _USING.pop()
+
+
+def current_model() -> str:
+    """The pipeline the parse layer runs: the innermost ``using()``'s, else "fast"."""
+    return _USING[-1] if _USING else "fast"
 
 
 @contextmanager
@@ -141,30 +168,31 @@ def is_candidate(word: str, *, min_p: float | None = None) -> bool:
 def _nlp() -> Any:
     from storytrace.nlp import load
 
-    return load(exclude=_EXCLUDE)
+    return load(current_model(), exclude=_EXCLUDE)
 
 
-# The last whole-text Doc the ``entities`` stage made in this process (text -> Doc). Its ``doc.tensor`` is the
-# shared tok2vec's output over the whole text, so parsing its sentences need not tokenise and encode them again.
-_SHARED: dict[str, Any] = {}
+# The last whole-text Doc the ``entities`` stage made in this process ((pipeline, text) -> Doc). Its ``doc.tensor``
+# is that pipeline's tok2vec output over the whole text, so parsing its sentences need not encode them again.
+_SHARED: dict[tuple[str, str], Any] = {}
 
 
-def share(doc: Any) -> None:
-    """Offer a Doc of a whole text (with its tok2vec output) to the next ``parse`` of that text's sentences."""
+def share(doc: Any, model: str = "fast") -> None:
+    """Offer a Doc of a whole text (with the tok2vec output of the pipeline ``model``) to the next ``parse`` of
+    that text's sentences with the same pipeline."""
     _SHARED.clear()
     if doc.tensor is not None and doc.tensor.size:
-        _SHARED[doc.text] = doc
+        _SHARED[(model, doc.text)] = doc
 
 
 def encode(text: str) -> Any:
-    """A Doc of the whole text with the shipped tok2vec's rows in ``doc.tensor``: the one ``share`` offered for
-    this text, else a new encoding (the same rows: same tokenizer, same weights)."""
-    nlp = _nlp()
-    tok2vec = nlp.get_pipe("tok2vec")
-    whole = _SHARED.get(text)
-    if whole is None or whole.tensor.shape[1] != tok2vec.model.get_dim("nO"):
-        whole = next(iter(tok2vec.pipe([nlp.make_doc(text)])))
-        share(whole)
+    """A Doc of the whole text with the tok2vec rows of the pipeline in use in ``doc.tensor``: the one ``share``
+    offered for this text and pipeline, else a new encoding (the same rows: same tokenizer, same weights)."""
+    model = current_model()
+    whole = _SHARED.get((model, text))
+    if whole is None:
+        nlp = _nlp()
+        whole = next(iter(nlp.get_pipe("tok2vec").pipe([nlp.make_doc(text)])))
+        share(whole, model)
     return whole
 
 

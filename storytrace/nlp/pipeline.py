@@ -101,6 +101,23 @@ def check_compatible(meta: dict[str, Any], *, spacy_version: str = spacy.about._
         )
 
 
+def unavailable(model: str | Path | None = None) -> str | None:
+    """Why the pipeline ``model`` cannot load here (missing, another spaCy, the accurate one without the
+    ``embeddings`` extra or with another MiniLM wheel), or None; without loading it."""
+    try:
+        meta = model_meta(model)
+        check_compatible(meta)
+        if "minilm_sha256" in meta:
+            _encoder.check_base(meta["minilm_sha256"], model_dir(model))
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
+    except ModelError as exc:
+        return str(exc)
+    except ImportError as exc:
+        return f"the {model} pipeline needs the 'embeddings' extra (pip install 'storytrace[embeddings]'): {exc}"
+    return None
+
+
 def build(path: str | Path | None = None, *, rules: bool = True, exclude: tuple[str, ...] = ()) -> Language:
     """Load the pipeline from ``path`` (default: the shipped model) without caching."""
     path = model_dir(path)

@@ -1625,11 +1625,16 @@ def turn_marks(text: str) -> str:
     return _TURNED_CLOSING.sub("“", _TURNED_OPENING.sub("”", text))
 
 
-def extract(text: str, article_id: str = "", *, parse: bool = True, tagger: bool = False) -> list[Quote]:
+def extract(text: str, article_id: str = "", *, parse: bool = True, tagger: bool = False,
+            model: str = "fast") -> list[Quote]:
     """Return every quotation of ``text`` with cue, source mention and resolved speaker; ``tagger`` joins the
-    MiniLM span tagger's attributions to the layers' (``TAGGER_JOIN``; needs the ``embeddings`` extra)."""
+    MiniLM span tagger's attributions to the layers' (``TAGGER_JOIN``; needs the ``embeddings`` extra); ``model``
+    is the English pipeline the parse layer reads ("fast", "accurate" or a model folder: ``nlp.load``)."""
+    from storytrace.nlp import attribution
+
     marked = turn_marks(curl_double_apostrophes(text))
-    quotes = to_quotes(marked, find_in_text(marked, parse=parse, tagger=tagger), article_id)
+    with attribution.using(model):
+        quotes = to_quotes(marked, find_in_text(marked, parse=parse, tagger=tagger), article_id)
     if marked is text:
         return quotes
     return [_reread(q, text, marked) for q in quotes]

@@ -1,6 +1,7 @@
 """Train the parse layer's frame filter on PolNeAR train: which parse frames are attributions.
 
-    python training/quotes/frames.py [--data ../shared/data] [--out storytrace/resources/quotes/frames-v1.json]
+    python training/quotes/frames.py [--data ../shared/data] [--model fast|accurate]
+                                     [--out storytrace/resources/quotes/frames-v1.json]
                                      [--limit N] [--folds 5] [--cache /tmp/frames.pkl]
 
 Only the ``train`` split is read (never dev or test). Steps:
@@ -48,13 +49,13 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def collect(data: Path, limit: int | None) -> list[dict[str, Any]]:
+def collect(data: Path, limit: int | None, model: str = "fast") -> list[dict[str, Any]]:
     """Per train article: its text, gold, the rule layers' attributions and the labelled frames."""
     out = []
     articles = load_split(data, "train", limit=limit)
     started = time.monotonic()
     for n, article in enumerate(articles, 1):
-        with attribution.collecting():
+        with attribution.using(model), attribution.collecting():
             found = quotes.find_in_text(quotes.curl_double_apostrophes(article.text))  # as quotes.extract reads it
         rules = [f for f in found if "frame" not in f.notes]
         frames = []
@@ -127,17 +128,25 @@ def score(articles: list[dict[str, Any]], min_p: float | None, threshold: float 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=REPO / "storytrace" / "resources" / "quotes" / attribution.FILTER)
+    parser.add_argument("--model", default="fast", help="the English pipeline whose parse the filter reads "
+                        "(fast, accurate or a model folder); the filter is written as that pipeline's")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: storytrace/resources/quotes/ + attribution.FILTERS[--model]")
     parser.add_argument("--limit", type=int, default=None, help="first N train articles (a quick run)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--cache", type=Path, default=None, help="keep the collected frames here (pickle)")
     args = parser.parse_args(argv)
+    if args.out is None:
+        name = attribution.FILTERS.get(args.model)
+        if name is None:
+            parser.error(f"--out is needed for the pipeline {args.model!r} (no filter name in attribution.FILTERS)")
+        args.out = REPO / "storytrace" / "resources" / "quotes" / name
 
     if args.cache and args.cache.exists():
         articles = pickle.loads(args.cache.read_bytes())
     else:
         print("collecting frames on PolNeAR train ...", flush=True)
-        articles = collect(args.data, args.limit)
+        articles = collect(args.data, args.limit, args.model)
         if args.cache:
             args.cache.write_bytes(pickle.dumps(articles))
     rows = [r for a in articles for r in a["frames"]]
@@ -164,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     digest = hashlib.sha256("".join(sorted(a["gold_sha256"] for a in articles)).encode()).hexdigest()
     args.out.write_text(json.dumps({
         "model": "frame filter (binary logistic regression), storytrace.nlp.attribution",
+        "parse": args.model,  # the English pipeline whose parse it was trained on
         "trained_on": f"PolNeAR train, {len(articles)} articles, first .ann per article",
         "gold_sha256": digest,  # over each article's name and parsed gold attributions
         "frames": len(kept), "positives": sum(r["label"] for r in kept),
