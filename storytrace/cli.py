@@ -723,6 +723,9 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
       storytrace bench nlp --data ../shared/data --split test"""),
     "quotes": ("dev", """Quotation extraction and speaker attribution on PolNeAR: P/R/F1 by role, mode and subset.
 
+    STORYTRACE_BENCH_QUOTE_TAGGER=1 joins the MiniLM span tagger (as analyze --quote-tagger);
+    STORYTRACE_NLP_MODEL=accurate parses with the accurate pipeline (as analyze --nlp-model accurate).
+
     \b
     Example:
       storytrace bench quotes --data ../shared/data/polnear --split dev"""),

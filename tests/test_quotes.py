@@ -369,6 +369,22 @@ def test_quality_gate_extractor_on_a_dev_slice() -> None:
     assert f["direct_speaker_accuracy"]["accuracy"] >= 0.76
 
 
+def test_the_quotes_bench_parses_with_the_pipeline_the_environment_names(monkeypatch, tmp_path) -> None:
+    from storytrace.bench import quotes as bench
+    from storytrace.errors import ModelError
+    from storytrace.nlp.pipeline import unavailable
+
+    if (why := unavailable("accurate")) is not None:
+        pytest.skip(why)
+    data = Path(require_data("polnear", "dev")).parent
+    monkeypatch.setenv("STORYTRACE_NLP_MODEL", "accurate")
+    f = bench.run(data, split="dev", limit=3, speed=False)
+    assert f["extractor"].endswith("on the accurate pipeline") and f["ALL"]["content"]["lenient"]["f1"] > 0.5
+    monkeypatch.setenv("STORYTRACE_NLP_MODEL", str(tmp_path / "nowhere"))
+    with pytest.raises(ModelError, match="missing"):
+        bench.run(data, split="dev", limit=3, speed=False)
+
+
 def test_rules_only_mode_finds_the_seed_direct_quotes(seed_texts):
     from storytrace.nlp.quotes import extract
 

@@ -57,19 +57,21 @@ def _name(extractor: Extractor) -> str:
 ANALYSIS_STAGES = ["entities", "quotes"]
 
 
-def _warm(tagger: bool) -> None:
-    from storytrace.nlp import load
+def _warm(tagger: bool, model: str = "fast") -> None:
+    from storytrace.nlp import attribution, load
     from storytrace.stages import ENTITY_EXCLUDE
 
-    load(exclude=ENTITY_EXCLUDE)
-    load()  # the parse layer's pipeline
+    load(model, exclude=ENTITY_EXCLUDE)
+    with attribution.using(model):
+        attribution._nlp()  # the parse layer's pipeline
     if tagger:
         from storytrace.nlp import quotetagger
 
         quotetagger.current()
 
 
-def analysis_speed(texts: list[str], *, processes: int, tagger: bool = False) -> dict[str, float]:
+def analysis_speed(texts: list[str], *, processes: int, tagger: bool = False,
+                   model: str = "fast") -> dict[str, float]:
     """Articles per second of the per-article analysis (``ANALYSIS_STAGES``) over a pool of ``processes``.
 
     Articles are prepared as ``ingest`` would (cleaning is not timed); models load before the clock starts.
@@ -81,13 +83,13 @@ def analysis_speed(texts: list[str], *, processes: int, tagger: bool = False) ->
     from storytrace.runner import run_stages
     from storytrace.settings import Settings
 
-    settings = Settings(progress=False, quote_tagger=tagger)
+    settings = Settings(progress=False, quote_tagger=tagger, nlp_model=model)
     prepared = [prepare(RawDocument(f"bench-{i}.txt", text=text), boilerplate={}, settings=settings)
                 for i, text in enumerate(texts)]
     items = [(p.article, ANALYSIS_STAGES, {}) for p in prepared if isinstance(p, Prepared)]
     chunks = [items[i:i + 4] for i in range(0, len(items), 4)]
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        list(pool.map(_warm, [tagger] * processes))
+        list(pool.map(_warm, [tagger] * processes, [model] * processes))
         start = time.perf_counter()
         results = [r for batch in pool.map(run_stages, chunks, [settings] * len(chunks)) for r in batch]
         seconds = time.perf_counter() - start
@@ -111,12 +113,22 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = No
     in name order; ``fold`` scores one part of the split (``load_split``): the quotation tagger keeps part
     of ``train`` back this way to choose how its spans join the rules. ``tagger`` (default: the
     ``STORYTRACE_BENCH_QUOTE_TAGGER`` environment variable) runs the project's extractor with the MiniLM span
-    tagger joined, as ``analyze --quote-tagger`` does.
+    tagger joined, as ``analyze --quote-tagger`` does. The ``STORYTRACE_NLP_MODEL`` environment variable runs
+    the project's extractor and the analysis on another English pipeline, as ``analyze --nlp-model`` does.
     """
     if tagger is None:
         tagger = tagger_requested()
+    from storytrace.nlp.pipeline import unavailable
+    from storytrace.settings import Settings
+
+    model = Settings.from_env().nlp_model
     if extractor is None:
         name, extractor = default_extractor()
+        if model != "fast":
+            if (why := unavailable(model)) is not None:
+                raise ModelError(why)
+            extractor = functools.partial(extractor, model=model)
+            name += f" on the {model} pipeline"
         if tagger:
             from storytrace.nlp import quotes as quotes_module
             from storytrace.nlp import quotetagger
@@ -153,7 +165,7 @@ def run(data: Path = DEFAULT_DATA, *, split: str = "dev", limit: int | None = No
         **quote_scoring.summarise(total),
         "outlets": {outlet: quote_scoring.outlet_summary(by_outlet[outlet]) for outlet in sorted(by_outlet)},
         **({"analysis_speed": {"stages": ANALYSIS_STAGES, **{
-            f"processes_{n}": analysis_speed([a.text for a in articles], processes=n, tagger=tagger)
+            f"processes_{n}": analysis_speed([a.text for a in articles], processes=n, tagger=tagger, model=model)
             for n in (1, 2)}}}
            if speed else {}),
     }
