@@ -237,6 +237,14 @@ def test_the_shipped_frame_filter_loads_with_its_provenance() -> None:
                tags=["DT", "NN", "VBD", "IN", "NNP", "VBD", "."])
     [fr] = attribution.frames(said, 0, {2})  # the commonest frame passes the filter, with its probability
     assert fr.prob is not None and fr.prob >= model.threshold
+    with attribution.using("accurate"):  # the filter trained on the accurate pipeline's parse
+        accurate = attribution.frame_filter()
+        [fr] = attribution.frames(said, 0, {2})
+    assert accurate is not None and accurate is not model and fr.prob >= accurate.threshold
+    assert accurate.meta["parse"].startswith("storytrace_en_accurate-")
+    with attribution.using("training/runs/some-checkpoint"):  # a pipeline without a filter of its own
+        assert attribution.frame_filter() is model
+    assert attribution.frame_filter() is model and attribution.current_model() == "fast"
 
 
 def test_parse_layer_finds_a_non_speech_attribution() -> None:

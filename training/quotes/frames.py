@@ -125,6 +125,13 @@ def score(articles: list[dict[str, Any]], min_p: float | None, threshold: float 
     return out
 
 
+def _pipeline(model: str) -> str:
+    from storytrace.nlp import model_meta
+
+    meta = model_meta(model)
+    return f"{meta.get('name')}-{meta.get('version')}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     digest = hashlib.sha256("".join(sorted(a["gold_sha256"] for a in articles)).encode()).hexdigest()
     args.out.write_text(json.dumps({
         "model": "frame filter (binary logistic regression), storytrace.nlp.attribution",
-        "parse": args.model,  # the English pipeline whose parse it was trained on
+        "parse": _pipeline(args.model),  # the English pipeline whose parse it was trained on
         "trained_on": f"PolNeAR train, {len(articles)} articles, first .ann per article",
         "gold_sha256": digest,  # over each article's name and parsed gold attributions
         "frames": len(kept), "positives": sum(r["label"] for r in kept),
