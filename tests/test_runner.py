@@ -193,3 +193,40 @@ def _start_method() -> str:
     import multiprocessing
 
     return "fork" if multiprocessing.current_process().name.startswith("ForkProcess") else "not forked"
+
+
+OPENMP_AFTER_FORK = """
+import torch
+from storytrace.pool import process_pool
+
+def op(_):
+    x = torch.randn(4000, 384)
+    return bool(x.index_select(0, torch.randint(0, 4000, (200000,))).abs().sum() > 0)
+
+if __name__ == "__main__":
+    torch.set_num_threads(2)
+    op(0)  # the parent runs an operator on an OpenMP team of two
+    with process_pool(2) as pool:
+        print([f.result(timeout=60) for f in [pool.submit(op, 0) for _ in range(2)]])
+"""
+
+
+def test_pool_workers_run_torch_after_the_parent_ran_it_on_several_threads(tmp_path):
+    """GNU OpenMP does not survive a fork: a worker's first parallel operator waited forever for the parent's team
+    (the accurate pipeline's hang, session 15). The pool's workers ask torch for one thread first."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    script = tmp_path / "openmp_after_fork.py"
+    script.write_text(OPENMP_AFTER_FORK)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the script and its hung workers
+        proc.communicate()
+        pytest.fail("forked workers hung in torch")
+    assert proc.returncode == 0 and out.strip() == "[True, True]"

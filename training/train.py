@@ -137,7 +137,9 @@ def cmd_package(args: argparse.Namespace) -> Path:
     target: Path = args.target
     if target.exists():
         shutil.rmtree(target)
-    minilm = "storytrace.MiniLMTok2Vec" in (model / "config.cfg").read_text()
+    from storytrace.nlp.encoder import ARCHITECTURE
+
+    minilm = ARCHITECTURE in (model / "config.cfg").read_text()
     if minilm:  # written again through the encoder's own format: trained weights only, float16 (90 -> ~25 MB)
         import spacy
 

@@ -24,6 +24,7 @@ from thinc.types import Floats2d
 
 from storytrace.errors import ModelError
 
+ARCHITECTURE = "storytrace.MiniLMTok2Vec.v1"  # as configs name it
 WINDOW = 256  # pieces per window, [CLS] and [SEP] included
 OVERLAP = 64  # pieces two neighbouring windows share
 
@@ -208,7 +209,7 @@ def _restore(module: Any, data: bytes, device: Any) -> Any:
     return module.to(device)
 
 
-@spacy.registry.architectures("storytrace.MiniLMTok2Vec.v1")
+@spacy.registry.architectures(ARCHITECTURE)
 def minilm_tok2vec(case: Model[list[Any], list[Floats2d]] | None = None, layers: int | None = None,
                    lr_scale: float = 1.0) -> Model[list[Any], list[Floats2d]]:
     """MiniLM rows per token, with ``case`` (a small tok2vec over shape, prefix, suffix) concatenated when given;

