@@ -156,36 +156,50 @@ def threads():
     return len(os.listdir("/proc/self/task"))
 
 def entities(text):
-    return [e.text for e in load("accurate")(text).ents]
+    return [e.text for e in load(sys.argv[2])(text).ents]
 
 if __name__ == "__main__":
+    import torch
+
     text = sys.argv[1]
     before = threads()
-    nlp = load("accurate")
+    nlp = load(sys.argv[2])
     expected = [e.text for e in nlp(text).ents]
-    print("threads", before, threads())
+    print("threads", before, threads(), torch.get_num_threads())
     with process_pool(2) as pool:
         futures = [pool.submit(entities, text) for _ in range(2)]
         print("same", [f.result(timeout=240) for f in futures] == [expected, expected])
 """
 
 
-def test_the_accurate_pipeline_leaves_no_thread_behind_and_parses_in_forked_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("kind", ["packaged", "checkpoint"])
+def test_the_accurate_pipeline_leaves_no_thread_behind_and_parses_in_forked_workers(tmp_path, kind) -> None:  # type: ignore[no-untyped-def]
     """The analysis pool forks its workers from the process that loaded the model, and a thread running at the fork
     is not in the child: loading and parsing must start none (the tokenizer's rayon pool, a progress bar's
-    monitor). Session 14 saw forked workers of this pipeline sit at 0% CPU. A fresh interpreter, so that no earlier
-    test has started them already."""
+    monitor, torch's OpenMP team). A training checkpoint (no wheel hash in its meta) too: session 14's hang was one.
+    A fresh interpreter, so that no earlier test has started them already."""
+    import json
     import os
+    import shutil
     import subprocess
     import sys
 
+    from storytrace.nlp.pipeline import ACCURATE_DIR
+
+    model = "accurate"
+    if kind == "checkpoint":
+        model = str(tmp_path / "model-best")
+        shutil.copytree(ACCURATE_DIR, model)
+        meta = json.loads((ACCURATE_DIR / "meta.json").read_text())
+        del meta["minilm_sha256"]
+        (tmp_path / "model-best" / "meta.json").write_text(json.dumps(meta))
     script = tmp_path / "fork_check.py"
     script.write_text(FORK_CHECK)
     text = ("Unite boss Len McCluskey said on Sunday that Jeremy Corbyn would not resign, and the shadow chancellor, "
             "John McDonnell, told the BBC the party should come together now.")
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # no idle BLAS servers (fork-safe, but they count as threads)
-    out = subprocess.run([sys.executable, str(script), text], capture_output=True, text=True, timeout=600,
+    out = subprocess.run([sys.executable, str(script), text, model], capture_output=True, text=True, timeout=600,
                          check=True, env=env).stdout.split("\n")
-    before, after = out[0].split()[1:]
-    assert int(after) == int(before), out
+    before, after, torch_threads = out[0].split()[1:]
+    assert int(after) == int(before) and torch_threads == "1", out
     assert out[1] == "same True"
