@@ -325,7 +325,7 @@ STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
         Stage("profile", "1", profile, "paragraph, word, quotation-mark and number counts"),
-        Stage("entities", "3", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
+        Stage("entities", "4", entities, "sentences and named entities (PERSON, ORG, GPE, ...)",
               unavailable=_nlp_unavailable, fingerprint=lambda settings: f"model={_model_version(settings.nlp_model)}"),
         Stage("quotes", "18", quotes, "quotations (direct, partial, indirect) with cue, source and speaker "
               "(rules, then a parse layer whose frames a learned filter keeps or drops; with --quote-tagger, "

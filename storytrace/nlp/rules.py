@@ -299,6 +299,9 @@ class EntityRules:
             if doc[end].lower_ in self.title_words and end > start:
                 break
             end += 1
+            if (end + 1 < len(doc) and doc[end].text == "\xa0" and end - start < MAX_NAME_TOKENS - 1
+                    and _is_name_token(doc[end + 1])):
+                end += 1  # "Len\xa0McCluskey": a no-break space (its own token) inside the name
         return end
 
     def _before_titles(self, doc: Doc, titles: list[Span]) -> list[Span]:
@@ -369,11 +372,20 @@ class EntityRules:
     def set_annotations(self, doc: Doc, found: dict[str, list[Span]]) -> None:
         doc.spans[TITLES_SPAN_KEY] = found["titles"]
         ents = list(doc.ents)
+        title_ends = {t.end: t for t in found["titles"]}
         for person in found["persons"]:
             # A title or a repeated full name is stronger evidence than the model's label, but a
-            # longer model entity around the name ("Corbyn campaign" as ORG) is left alone.
+            # longer model entity around the name ("Corbyn campaign" as ORG) is left alone, unless it ends with
+            # the title and the name: "Unite general secretary Len McCluskey" as one ORG is "Unite" and a PERSON.
             clash = [e for e in ents if e.start < person.end and person.start < e.end]
-            if all(e.start >= person.start and e.end <= person.end for e in clash):
+            title = title_ends.get(person.start)
+            if (title is not None and len(clash) == 1 and clash[0].start <= title.start
+                    and clash[0].end == person.end):
+                before = Span(doc, clash[0].start, title.start, label=clash[0].label_)
+                ents = [e for e in ents if e not in clash] + [person]
+                if any(_capitalised(t) for t in before):
+                    ents.append(before)
+            elif all(e.start >= person.start and e.end <= person.end for e in clash):
                 ents = [e for e in ents if e not in clash] + [person]
         taken = {i for e in ents for i in range(e.start, e.end)}
         for span in found["gazetteer"]:
